@@ -77,3 +77,30 @@ def reference_datasets() -> Path:
     if not folder.is_dir():
         pytest.skip(f"reference datasets not found at {folder} (read-only material beside repo)")
     return folder
+
+
+LOCAL_SECRETS = {
+    "INTERCEPT_WRITE_KEYS": "wk_test_web=web,wk_test_mobile=mobile",
+    "INTERCEPT_WEBHOOK_SECRET_STRIPE": "whsec_test_current,whsec_test_previous",
+    "INTERCEPT_WEBHOOK_SECRET_ZENDESK": "zendesk-test-secret",
+    "INTERCEPT_WEBHOOK_SECRET_HUBSPOT": "hubspot-test-secret",
+    "INTERCEPT_WEBHOOK_SECRET_INTERCOM": "intercom-test-secret",
+    "INTERCEPT_WEBHOOK_SECRET_GENERIC_GITHUB": "generic-test-secret",
+    "INTERCEPT_API_KEY": "test-api-key",
+}
+
+
+@pytest.fixture
+def local_secrets() -> dict[str, str]:
+    """The INTERCEPT_* variables the `runtime` fixture starts with."""
+    return dict(LOCAL_SECRETS)
+
+
+@pytest.fixture
+def runtime(aws: None, local_secrets: dict[str, str]) -> Iterator[Any]:
+    """The project's own template, provisioned in moto and wired to its handlers."""
+    from intercept.local.runtime import LocalRuntime
+
+    started = LocalRuntime.start(ROOT, env=local_secrets)
+    yield started
+    started.close()
