@@ -438,6 +438,8 @@ class LocalRuntime:
     # ------------------------------------------------------------------ invoking
     @contextmanager
     def _function_env(self, function: Function) -> Iterator[None]:
+        # Limitation: handlers run one at a time under this lock, each with its own
+        # environment; Lambda concurrency, reserved concurrency and throttling are not emulated.
         with self._lock, _environment(function.environment):
             reset_settings()
             try:
@@ -591,6 +593,8 @@ class LocalRuntime:
     def _deliver_stream_batch(
         self, source: StreamSource, records: list[dict[str, Any]], report: DrainReport
     ) -> None:
+        # Limitation: BisectBatchOnFunctionError is not emulated; a failing batch is retried from
+        # its first failed record, then reported to the OnFailure destination.
         attempts = 0
         while records:
             report.invocations += 1

@@ -10,7 +10,6 @@ auth with the write key as user name.
 from __future__ import annotations
 
 import base64
-import hashlib
 import hmac
 import json
 import time
