@@ -125,3 +125,4 @@ class Action(BaseModel):
     recommended_action: str
     holdout: bool = False
     decided_at: datetime
+    model_version: str | None = None

@@ -80,15 +80,27 @@ def load_secrets() -> Secrets:
 
     from aws_lambda_powertools.utilities import parameters
 
-    from intercept.aws import client
-
     try:
-        value: Any = parameters.get_secret(
-            settings.secret_id,
-            transform="json",
-            max_age=settings.secrets_max_age_seconds,
-            boto3_client=client("secretsmanager"),
+        value: Any = _secrets_provider().get(
+            settings.secret_id, transform="json", max_age=settings.secrets_max_age_seconds
         )
     except parameters.exceptions.GetParameterError as exc:
         raise ConfigurationError("could not read the secret named by SECRET_ID") from exc
     return Secrets.model_validate(value)
+
+
+def _secrets_provider() -> Any:
+    """One provider per Secrets Manager client, so its cache lives as long as the client."""
+    from aws_lambda_powertools.utilities.parameters import SecretsProvider
+
+    from intercept.aws import client
+
+    secretsmanager = client("secretsmanager")
+    provider = _PROVIDERS.get(id(secretsmanager))
+    if provider is None:
+        _PROVIDERS.clear()
+        provider = _PROVIDERS[id(secretsmanager)] = SecretsProvider(boto3_client=secretsmanager)
+    return provider
+
+
+_PROVIDERS: dict[int, Any] = {}

@@ -78,7 +78,7 @@ def test_profiles_carry_traits_from_every_source(
 
     for row in result.ranked:
         truth = expected[row["account_id"]]
-        assert row["account_name"] == truth.name
+        assert row["name"] == truth.name
         assert row["owner"] == truth.owner
         assert row["arr"] == pytest.approx(truth.arr, rel=0.01)
 

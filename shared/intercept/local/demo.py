@@ -8,7 +8,6 @@ the table and the alert at the end are read back through the read API and the Sl
 from __future__ import annotations
 
 import secrets as random_secrets
-import textwrap
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -84,6 +83,7 @@ def run_loop(runtime: LocalRuntime, world: Any, senders: dict[str, str]) -> Loop
 
 
 def run_demo(root: Path, accounts: int, days: int, seed: int) -> int:
+    from intercept.dispatch.preview import render_preview
     from intercept.local.session import local_aws
     from intercept.model.synthetic import generate_world
 
@@ -119,7 +119,7 @@ def run_demo(root: Path, accounts: int, days: int, seed: int) -> int:
     if alert is not None:
         print()
         print(_heading("One alert, as the CSM sees it in Slack"))
-        print(render_blocks(alert))
+        print(render_preview(alert))
     print(f"\nDone in {time.perf_counter() - began:.1f} s.")
     return 0 if not result.rejected and result.ranked else 1
 
@@ -146,9 +146,9 @@ def format_ranked(rows: list[dict[str, Any]], as_of: date) -> str:
     lines = [header, "-" * len(header)]
     for rank, row in enumerate(rows, start=1):
         reasons = "; ".join(r["sentence"] for r in row.get("reasons", [])[:2]) or "-"
-        action = (row.get("next_best_action") or {}).get("action") or "-"
+        action = row.get("recommended_action") or "-"
         lines.append(
-            f"{rank:>2}  {_clip(row.get('account_name') or row['account_id'], 22):22} "
+            f"{rank:>2}  {_clip(row.get('name') or row['account_id'], 22):22} "
             f"{_money(row.get('arr')):>10} {row['churn_30']:>9.0%} {row['health']:>6}  "
             f"{_clip(reasons, 58):58} {_clip(action, 34):34} {row.get('owner') or '-'}"
         )
@@ -168,29 +168,6 @@ def format_actions(actions: list[dict[str, Any]], emails_sent: int) -> str:
         "By playbook: " + ", ".join(f"{name} {n}" for name, n in by_playbook.most_common()),
     ]
     return "\n".join(lines)
-
-
-def render_blocks(message: dict[str, Any]) -> str:
-    """A Slack Block Kit message as plain text, the way the recipient reads it."""
-    lines: list[str] = []
-    for block in message.get("blocks", []):
-        kind = block.get("type")
-        if kind == "header":
-            lines.append(f"*{block['text']['text']}*")
-        elif kind == "section":
-            if "text" in block:
-                lines.append(block["text"]["text"])
-            for item in block.get("fields", []):
-                lines.append(f"  {item['text']}")
-        elif kind == "context":
-            lines.append("  ".join(element.get("text", "") for element in block["elements"]))
-        elif kind == "divider":
-            lines.append("-" * 60)
-        elif kind == "actions":
-            labels = [e.get("text", {}).get("text", "") for e in block.get("elements", [])]
-            lines.append("[ " + " ] [ ".join(labels) + " ]")
-    text = "\n".join(lines) or message.get("text", "")
-    return textwrap.indent(text, "  | ")
 
 
 def _clip(text: str, width: int) -> str:

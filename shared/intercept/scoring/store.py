@@ -25,6 +25,8 @@ from intercept.records import Account, Score
 from intercept.settings import get_settings
 
 HISTORY_DAYS = 400
+# Limitation: every latest score shares one GSI1 partition key; beyond a few thousand score
+# writes per second the ranking index would need write sharding.
 RISK_PARTITION = "RISK"
 
 
