@@ -29,6 +29,12 @@ class Settings(BaseModel):
     playbooks_path: str = ""
     dedupe_days: int = Field(default=7, ge=1, le=365)
     secrets_max_age_seconds: int = Field(default=300, ge=0)
+    ingest_public_url: str = Field(
+        default="", description="public base URL(s) of the ingest API behind a proxy or domain"
+    )
+    profile_rules: str = Field(
+        default="", description="JSON overrides of identity and trait rules (profiles.rules)"
+    )
 
     def require(self, name: str) -> str:
         """Return a setting that must be present, or fail naming the variable to set."""

@@ -36,7 +36,7 @@ from types import ModuleType
 from typing import Any
 
 from intercept.aws import client, reset_clients
-from intercept.local import lambda_events
+from intercept.local import lambda_events, moto_speedups
 from intercept.local.provision import ACCOUNT_ID, Provisioned, Provisioner
 from intercept.local.sinks import Sink
 from intercept.local.template import Resolver, TemplateError, load_template
@@ -213,6 +213,7 @@ class LocalRuntime:
             "AWS::NoValue": "",
         }
         resolver = Resolver(values, pseudo, lambda lid, att: provisioner.state.attribute(lid, att))
+        moto_speedups.install()
         with _environment(base_env):
             reset_clients()
             provisioned = provisioner.provision(resolver)
@@ -588,7 +589,13 @@ class LocalRuntime:
             records = [r for r in shaped if lambda_events.matches_filters(r, source.patterns)]
             if records:
                 self._deliver_stream_batch(source, records, report)
+            if sum(1 for other in self.stream_sources if other.table == source.table) == 1:
+                self._trim(source, raw[-1]["dynamodb"]["SequenceNumber"])
         return moved
+
+    def _trim(self, source: StreamSource, sequence: str) -> None:
+        """Forget delivered records of a stream that has one consumer (moto keeps them all)."""
+        moto_speedups.trim_stream(self.physical(source.table), sequence, self.region, ACCOUNT_ID)
 
     def _deliver_stream_batch(
         self, source: StreamSource, records: list[dict[str, Any]], report: DrainReport

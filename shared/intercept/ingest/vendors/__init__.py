@@ -1,0 +1,1 @@
+"""Normalisers for signed vendor webhooks: one module per sender."""
