@@ -14,7 +14,7 @@ def register(subcommands: Any) -> None:
     demo = subcommands.add_parser(
         "demo", help="generate a company, run the whole loop locally, print the results"
     )
-    demo.add_argument("--accounts", type=int, default=60, help="accounts to generate (60)")
+    demo.add_argument("--accounts", type=int, default=30, help="accounts to generate (30)")
     demo.add_argument("--days", type=int, default=90, help="days of history (90)")
     demo.add_argument("--seed", type=int, default=7, help="random seed (7)")
     demo.add_argument("--root", type=Path, default=None, help="folder holding template.yaml")

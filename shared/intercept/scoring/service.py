@@ -17,6 +17,8 @@ from intercept.records import Account, Action, DailyActivity, Score
 
 # Enough history for every signal window (the longest looks back 90 days) plus trend baselines.
 HISTORY_DAYS = 120
+# A stream change re-scores its account only when it is about one of the last few days.
+FRESH_DAYS = 3
 
 
 class Scorer(Protocol):
@@ -79,14 +81,26 @@ def score_accounts(account_ids: Iterable[str], as_of: datetime, scorer: Scorer) 
     return outcome
 
 
-def accounts_in_stream_records(records: Iterable[dict[str, Any]]) -> dict[str, list[str]]:
-    """Map account id -> the sequence numbers of the stream records that touched it."""
+def accounts_in_stream_records(
+    records: Iterable[dict[str, Any]], now: datetime
+) -> dict[str, list[str]]:
+    """Map account id -> sequence numbers of the stream records that call for a re-score.
+
+    Only changes to recent days count (`FRESH_DAYS`): a late or back-filled event about an
+    old day cannot change today's picture much, and scoring it with a partial history would
+    raise false alarms; the scheduled run scores those accounts with everything in place.
+    """
+    oldest = (now - timedelta(days=FRESH_DAYS)).date().isoformat()
     touched: dict[str, list[str]] = {}
     for record in records:
-        key = record["dynamodb"]["Keys"]["PK"]["S"]
-        if key.startswith("ACCOUNT#"):
-            account_id = key.removeprefix("ACCOUNT#")
-            touched.setdefault(account_id, []).append(record["dynamodb"]["SequenceNumber"])
+        keys = record["dynamodb"]["Keys"]
+        partition, sort = keys["PK"]["S"], keys["SK"]["S"]
+        if not partition.startswith("ACCOUNT#") or not sort.startswith("DAY#"):
+            continue
+        if sort.removeprefix("DAY#") < oldest:
+            continue
+        account_id = partition.removeprefix("ACCOUNT#")
+        touched.setdefault(account_id, []).append(record["dynamodb"]["SequenceNumber"])
     return touched
 
 
@@ -114,7 +128,7 @@ def handle_batch(
                     record["messageId"]
                 )
         else:
-            for account_id, sequences in accounts_in_stream_records([record]).items():
+            for account_id, sequences in accounts_in_stream_records([record], now).items():
                 by_as_of.setdefault(now, {}).setdefault(account_id, []).extend(sequences)
 
     for as_of, touched in by_as_of.items():
