@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 ROOT = Path(__file__).resolve().parents[1]
 EVENTS = ROOT / "events"
@@ -34,6 +35,17 @@ os.environ.update(
     }
 )
 os.environ.pop("AWS_PROFILE", None)
+
+# Property tests are seeded (derandomize) and keep no example database, so every run, on any
+# machine, tries the same cases; no deadline, since a loaded 2-core CI box is slow at times.
+settings.register_profile(
+    "intercept",
+    derandomize=True,
+    database=None,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+settings.load_profile("intercept")
 
 
 @pytest.fixture

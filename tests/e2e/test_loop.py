@@ -67,7 +67,10 @@ def test_ranked_list_is_ordered_by_expected_arr_loss(
     exposure = [row["churn_30"] * (row.get("arr") or 0) for row in result.ranked]
 
     assert exposure == sorted(exposure, reverse=True)
-    assert all(row["reasons"] and row["reasons"][0]["sentence"] for row in result.ranked)
+    at_risk = [row for row in result.ranked if row["tier"] != "healthy"]
+    assert at_risk, "the generated churn drivers should put some accounts at risk"
+    for row in at_risk:
+        assert any(char.isdigit() for char in row["reasons"][0]["sentence"]), row["reasons"]
 
 
 def test_profiles_carry_traits_from_every_source(

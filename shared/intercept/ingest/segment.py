@@ -197,8 +197,8 @@ def _canonical(
     if repaired:
         warnings.append(("timestamp", repaired))
     message_id = message.messageId or assigned_message_id(raw)
-    traits: dict[str, Any] = dict(getattr(message, "traits", {})) if call == "identify" else {}
-    properties: dict[str, Any] = dict(getattr(message, "properties", {}))
+    traits: dict[str, Any] = dict(getattr(message, "traits", None) or {}) if call == "identify" else {}
+    properties: dict[str, Any] = dict(getattr(message, "properties", None) or {})
     person = _person(call, message, traits)
     account: dict[str, str] = {}
     account_traits: dict[str, Any] = {}
@@ -206,7 +206,7 @@ def _canonical(
     if call == "group":
         group_id = tracking.text(getattr(message, "groupId", None), 1024)
         links, account_traits, trait_warnings = tracking.account_from_traits(
-            getattr(message, "traits", {})
+            getattr(message, "traits", None) or {}
         )
         account.update(links)
         warnings.extend(trait_warnings)
