@@ -102,6 +102,8 @@ def _print_local_secrets() -> None:
 
 
 def _demo(args: argparse.Namespace) -> int:
+    # Every handler shares this process: keep their metric records off the demo's output.
+    os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
     from intercept.local.demo import run_demo
 
     return run_demo(

@@ -197,7 +197,9 @@ def _canonical(
     if repaired:
         warnings.append(("timestamp", repaired))
     message_id = message.messageId or assigned_message_id(raw)
-    traits: dict[str, Any] = dict(getattr(message, "traits", None) or {}) if call == "identify" else {}
+    traits: dict[str, Any] = (
+        dict(getattr(message, "traits", None) or {}) if call == "identify" else {}
+    )
     properties: dict[str, Any] = dict(getattr(message, "properties", None) or {})
     person = _person(call, message, traits)
     account: dict[str, str] = {}

@@ -99,7 +99,6 @@ def run_demo(root: Path, accounts: int, days: int, seed: int) -> int:
         f"({summary['tickets']} tickets, {summary['churned']} churned during the history)."
     )
     env, senders = demo_secrets()
-    env["POWERTOOLS_METRICS_DISABLED"] = "true"
     quiet = {"LogLevel": "ERROR"}
     with (
         warnings.catch_warnings(),

@@ -1,0 +1,217 @@
+"""Model figures: accuracy against the synthetic truth, Telco, scoring speed, cold start, size.
+
+- `synthetic_auc_over_oracle`: ROC AUC of the model on the held-out later cutoffs of a fresh
+  synthetic world (trained on its earlier cutoffs), divided by the ROC AUC of the world's true
+  daily hazard on the same rows.
+- `reason_top3_accuracy`: share of (account, injected churn driver) pairs, 21 days after the
+  driver's onset, whose top three reasons include a signal that names that driver.
+- `telco_roc_auc`: held-out ROC AUC of `intercept train --csv` on the Telco churn sample.
+- `score_accounts_per_s_one_core`: `ChurnModel.score` from DailyActivity records (90 days per
+  account) to Score records with reasons, one thread; `score_model_accounts_per_s_one_core`
+  is the same from the signal matrix on (model, reasons, sentences, no records).
+- `cold_import_seconds_score`: fresh interpreter importing functions/score/app.py, which loads
+  the packaged model (median of 3, after a run that writes .pyc files).
+- `model_layer_mib_unzipped`: scikit-learn, joblib, numpy and scipy installed with compiled
+  bytecode and without tests/ folders, plus the packaged model.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+TELCO = ROOT.parent / "shared" / "reference" / "datasets" / "Telco-Customer-Churn.csv"
+WORLD = {"seed": 11, "accounts": 3000, "days": 480}
+EVAL_DELAY_DAYS = 21
+
+
+def synthetic_figures() -> dict[str, Any]:
+    import numpy as np
+
+    from intercept.model.card import write_model
+    from intercept.model.evaluation import roc_auc
+    from intercept.model.scoring import ChurnModel
+    from intercept.model.signals import account_frame
+    from intercept.model.synthetic import generate_world
+    from intercept.model.training import fit_signal_model, rows_from_cube, time_split
+
+    world = generate_world(WORLD["seed"], WORLD["accounts"], WORLD["days"])
+    cube, frame = world.cube(), account_frame(world.accounts())
+    rows, spec, plans, cutoffs = rows_from_cube(cube, frame)
+    fitted = fit_signal_model(rows, spec, plans, cutoffs)
+    y = rows.labels[30]
+    test = time_split(rows.cutoff, cutoffs).test & ~np.isnan(y)
+    model_auc = roc_auc(y[test], fitted.predictor.proba(rows.x[test]))
+    oracle_auc = roc_auc(y[test], world.hazard[rows.account[test], rows.cutoff[test]])
+    with tempfile.TemporaryDirectory() as tmp:
+        write_model(Path(tmp), fitted.arrays, {**fitted.card, "kind": "signals"})
+        model = ChurnModel.load(tmp)
+    hits, total = _reason_hits(world, cube, frame, model)
+    return {
+        "synthetic_model_roc_auc": round(model_auc, 4),
+        "synthetic_oracle_roc_auc": round(oracle_auc, 4),
+        "synthetic_auc_over_oracle": round(model_auc / oracle_auc, 4),
+        "reason_top3_accuracy": round(hits / max(total, 1), 4),
+        "reason_pairs_evaluated": total,
+        "synthetic_world": "seed {seed}, {accounts} accounts, {days} days".format(**WORLD),
+    }
+
+
+def _reason_hits(world: Any, cube: Any, frame: Any, model: Any) -> tuple[int, int]:
+    from intercept.model.reasons import DRIVER_SIGNALS, pick_reasons
+    from intercept.model.signals import LOOKBACK_DAYS, compute_signals
+
+    by_day: dict[int, list[tuple[int, str]]] = {}
+    for driver in world.drivers:
+        day = driver["onset_day"] + EVAL_DELAY_DAYS
+        churn = int(world.churn_day[driver["account"]])
+        if LOOKBACK_DAYS <= day < world.params.days and (churn < 0 or churn > day):
+            by_day.setdefault(day, []).append((driver["account"], driver["driver"]))
+    hits = total = 0
+    for day, pairs in sorted(by_day.items()):
+        signals = compute_signals(cube, frame, day, model.signal_spec)
+        x = model.matrix(signals)
+        rows = [account for account, _ in pairs]
+        picked = pick_reasons(model.score_arrays(x[rows]).effect, model.features, 3)
+        for (_, driver), chosen in zip(pairs, picked, strict=True):
+            named = {model.features[j] for j in chosen}
+            hits += bool(named & DRIVER_SIGNALS[driver])
+            total += 1
+    return hits, total
+
+
+def telco_figures() -> dict[str, Any]:
+    if not TELCO.is_file():
+        return {"telco_roc_auc": f"skipped: {TELCO} not found"}
+    from intercept.model.tabular import train_csv
+
+    with tempfile.TemporaryDirectory() as tmp:
+        card = train_csv(TELCO, "Churn", Path(tmp), "customerID")
+    return {
+        "telco_roc_auc": card["metrics"]["roc_auc"],
+        "telco_published": card["published"],
+        "telco_baseline_roc_auc": card["baselines"]["logistic_regression"]["roc_auc"],
+    }
+
+
+def speed_figures() -> dict[str, Any]:
+    from datetime import timedelta
+
+    from threadpoolctl import threadpool_limits
+
+    from intercept.model.scoring import ChurnModel
+    from intercept.model.signals import LOOKBACK_DAYS, signals_as_of
+    from intercept.model.synthetic import generate_world
+
+    model = ChurnModel.load(ROOT / "model" / "intercept_model")
+    world = generate_world(23, 1500, 150)
+    as_of = world.day(world.params.days - 1)
+    first = as_of - timedelta(days=LOOKBACK_DAYS - 1)
+    accounts = [a for a in world.accounts() if a.status != "canceled"]
+    activity = {k: [r for r in v if r.day >= first] for k, v in world.daily_activity().items()}
+    records = sum(len(activity[a.account_id]) for a in accounts)
+    with threadpool_limits(1):
+        model.score(accounts[:50], activity, as_of)
+        full = min(_timed(lambda: model.score(accounts, activity, as_of)) for _ in range(3))
+        frame = signals_as_of(accounts, activity, as_of, model.signal_spec)
+        x = model.matrix(frame)
+        big = x.repeat(10, axis=0)
+
+        def model_only() -> None:
+            from intercept.model.reasons import build_reasons
+
+            result = model.score_arrays(big)
+            frames = frame.__class__(
+                account_ids=frame.account_ids * 10,
+                as_of=frame.as_of,
+                values=big[:, : frame.values.shape[1]],
+                plan=frame.plan * 10,
+                gap_module=frame.gap_module * 10,
+                context={k: v.repeat(10) for k, v in frame.context.items()},
+            )
+            build_reasons(
+                frames, big, result.effect, model.reason_baseline, model.features, result.protective
+            )
+
+        part = min(_timed(model_only) for _ in range(3))
+    return {
+        "score_accounts_per_s_one_core": round(len(accounts) / full),
+        "score_records_per_account": round(records / len(accounts), 1),
+        "score_model_accounts_per_s_one_core": round(len(big) / part),
+    }
+
+
+def _timed(fn: Any) -> float:
+    start = time.perf_counter()
+    fn()
+    return time.perf_counter() - start
+
+
+def cold_import_seconds() -> float:
+    code = (
+        "import sys, time; t = time.perf_counter(); "
+        f"sys.path[:0] = [{str(ROOT / 'functions' / 'score')!r}, {str(ROOT / 'model')!r}, "
+        f"{str(ROOT / 'shared')!r}]; "
+        "import app; assert app.MODEL.version; print(time.perf_counter() - t)"
+    )
+    env = {**os.environ, "AWS_DEFAULT_REGION": "us-east-1", "POWERTOOLS_TRACE_DISABLED": "true"}
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    subprocess.run([sys.executable, "-c", code], env=env, check=True, capture_output=True)
+    runs = []
+    for _ in range(3):
+        out = subprocess.run([sys.executable, "-c", code], env=env, check=True, capture_output=True)
+        runs.append(float(out.stdout.decode().strip().splitlines()[-1]))
+    return round(statistics.median(runs), 3)
+
+
+def layer_mib(requirements: list[str]) -> float:
+    uv = shutil.which("uv") or str(Path(sys.executable).parent / "uv")
+    with tempfile.TemporaryDirectory() as tmp:
+        target = Path(tmp) / "python"
+        subprocess.run(
+            [
+                uv,
+                "pip",
+                "install",
+                "--quiet",
+                "--compile-bytecode",
+                "--target",
+                str(target),
+                "--python",
+                sys.executable,
+                *requirements,
+            ],
+            check=True,
+            capture_output=True,
+        )
+        for tests in [p for p in target.rglob("tests") if p.is_dir()]:
+            shutil.rmtree(tests, ignore_errors=True)
+        shutil.copytree(ROOT / "model" / "intercept_model", target / "intercept_model")
+        size = sum(f.stat().st_size for f in target.rglob("*") if f.is_file())
+    return round(size / 2**20, 1)
+
+
+def run() -> dict[str, float | int | str]:
+    results: dict[str, Any] = {}
+    results.update(synthetic_figures())
+    results.update(telco_figures())
+    results.update(speed_figures())
+    results["cold_import_seconds_score"] = cold_import_seconds()
+    results["model_layer_mib_unzipped"] = layer_mib(
+        ["scikit-learn==1.9.1", "joblib", "numpy", "scipy"]
+    )
+    results["model_layer_numpy_only_mib_unzipped"] = layer_mib(["numpy"])
+    return results
+
+
+if __name__ == "__main__":
+    for key, value in run().items():
+        print(f"{key}: {value}")

@@ -1,0 +1,1 @@
+"""The packaged churn model: artifact, card and checksum (data, no code)."""

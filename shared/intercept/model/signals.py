@@ -1,0 +1,812 @@
+"""The signal catalog and its point-in-time computation, vectorised over accounts.
+
+A signal as of day T is computed from the daily aggregates of days T-89 .. T and the account's
+own traits; nothing dated after T is read. Records are first folded into an `ActivityCube`
+(dense account x day arrays), then every signal is a few numpy reductions over a window of
+that cube, so scoring ten thousand accounts costs about as much as scoring ten.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from itertools import chain, compress
+from operator import attrgetter, itemgetter
+from typing import Any, Literal
+
+import numpy as np
+
+from intercept.records import Account, DailyActivity
+
+LOOKBACK_DAYS = 90
+"""Days of daily activity (ending with the as-of day) that every signal needs, at most."""
+
+MAX_MODULES = 32
+"""Distinct module names kept per computation; rarer names are ignored."""
+
+Direction = Literal["higher_is_riskier", "lower_is_riskier", "context"]
+
+
+@dataclass(frozen=True)
+class Signal:
+    """One entry of the catalog: what it measures, over which window, in which unit."""
+
+    name: str
+    definition: str
+    window: str
+    unit: str
+    direction: Direction
+    log_scale: bool = False
+
+
+CATALOG: tuple[Signal, ...] = (
+    Signal(
+        "login_trend",
+        "relative change of logins: (last 14 days - 14 days before) / 14 days before",
+        "T-13..T vs T-27..T-14",
+        "ratio, -1..3",
+        "lower_is_riskier",
+    ),
+    Signal(
+        "login_change_90d",
+        "relative change of daily logins: last 14 days vs the 76 days before",
+        "T-13..T vs T-89..T-14",
+        "ratio, -1..3",
+        "lower_is_riskier",
+    ),
+    Signal(
+        "logins_per_seat_14d",
+        "logins in the last 14 days per seat",
+        "T-13..T",
+        "logins per seat",
+        "lower_is_riskier",
+        log_scale=True,
+    ),
+    Signal(
+        "days_since_last_activity",
+        "days since the last day with a login, session or module use (capped at 90)",
+        "T-89..T",
+        "days",
+        "higher_is_riskier",
+    ),
+    Signal(
+        "feature_breadth",
+        "distinct modules used",
+        "T-29..T",
+        "modules",
+        "lower_is_riskier",
+    ),
+    Signal(
+        "feature_depth",
+        "share of module use that is in the core modules (the ones most accounts use)",
+        "T-29..T",
+        "share, 0..1",
+        "lower_is_riskier",
+    ),
+    Signal(
+        "module_gap_days",
+        "current gap of the module whose gap is most unusual, among modules used on 4 or more "
+        "days of T-89..T-14",
+        "T-89..T",
+        "days",
+        "higher_is_riskier",
+    ),
+    Signal(
+        "module_gap_surprise",
+        "how unusual that gap is: gap x -log(1 - daily use rate), the rate measured over "
+        "T-89..T-14",
+        "T-89..T",
+        "nats",
+        "higher_is_riskier",
+        log_scale=True,
+    ),
+    Signal(
+        "session_trend",
+        "relative change of the mean session length, last 14 days vs the 14 before",
+        "T-13..T vs T-27..T-14",
+        "ratio, -1..3",
+        "lower_is_riskier",
+    ),
+    Signal(
+        "seat_adoption",
+        "distinct active people / seats",
+        "T-29..T",
+        "share, 0..1.5",
+        "lower_is_riskier",
+    ),
+    Signal(
+        "people_trend",
+        "relative change of distinct active people, last 14 days vs the 14 before",
+        "T-13..T vs T-27..T-14",
+        "ratio, -1..3",
+        "lower_is_riskier",
+    ),
+    Signal(
+        "people_change_90d",
+        "relative change of daily active people: last 14 days vs the 76 days before",
+        "T-13..T vs T-89..T-14",
+        "ratio, -1..3",
+        "lower_is_riskier",
+    ),
+    Signal(
+        "seat_change_60d",
+        "relative change of paid seats over 60 days",
+        "T-60..T",
+        "ratio",
+        "lower_is_riskier",
+    ),
+    Signal(
+        "champion_inactive_days",
+        "days since the most active person of T-73..T-14 was last active, when that is 7 or "
+        "more (0 while the champion is active)",
+        "T-73..T",
+        "days",
+        "higher_is_riskier",
+    ),
+    Signal(
+        "onboarding_completion",
+        "share of the onboarding steps completed; missing when onboarding predates the data",
+        "T-89..T",
+        "share, 0..1",
+        "lower_is_riskier",
+    ),
+    Signal(
+        "tickets_30d",
+        "support tickets opened",
+        "T-29..T",
+        "tickets",
+        "higher_is_riskier",
+        log_scale=True,
+    ),
+    Signal(
+        "high_priority_share",
+        "share of the tickets opened that were high or urgent priority",
+        "T-29..T",
+        "share, 0..1",
+        "higher_is_riskier",
+    ),
+    Signal(
+        "open_tickets",
+        "tickets opened minus tickets solved (not below 0)",
+        "T-89..T",
+        "tickets",
+        "higher_is_riskier",
+        log_scale=True,
+    ),
+    Signal(
+        "open_escalation",
+        "1 when a ticket was escalated in the last 30 days and tickets are still open",
+        "T-29..T",
+        "flag",
+        "higher_is_riskier",
+    ),
+    Signal(
+        "csat_30d",
+        "good satisfaction ratings / all ratings; missing without ratings",
+        "T-29..T",
+        "share, 0..1",
+        "lower_is_riskier",
+    ),
+    Signal(
+        "csat_trend",
+        "satisfaction of the last 30 days minus that of the 60 days before",
+        "T-29..T vs T-89..T-30",
+        "share points",
+        "lower_is_riskier",
+    ),
+    Signal(
+        "payment_failures_60d",
+        "failed payment attempts",
+        "T-59..T",
+        "attempts",
+        "higher_is_riskier",
+    ),
+    Signal(
+        "usage_cap_proximity",
+        "mean daily metered units / the plan's daily usage cap",
+        "T-6..T",
+        "share of cap",
+        "context",
+    ),
+    Signal(
+        "days_to_renewal",
+        "days until the next renewal (annual term from the renewal date)",
+        "as of T",
+        "days",
+        "lower_is_riskier",
+    ),
+    Signal(
+        "tenure_days",
+        "days since the account was first seen",
+        "as of T",
+        "days",
+        "lower_is_riskier",
+        log_scale=True,
+    ),
+    Signal(
+        "arr",
+        "annual recurring revenue (MRR x 12 when only MRR is known)",
+        "as of T",
+        "currency units",
+        "context",
+        log_scale=True,
+    ),
+)
+"""Numeric signals. `plan` is categorical and enters models as one indicator per plan."""
+
+SIGNAL_NAMES: tuple[str, ...] = tuple(s.name for s in CATALOG)
+SIGNALS: dict[str, Signal] = {s.name: s for s in CATALOG}
+
+_COUNTERS = (
+    "events",
+    "logins",
+    "sessions",
+    "session_seconds",
+    "usage_units",
+    "tickets_opened",
+    "tickets_opened_high",
+    "tickets_solved",
+    "escalations",
+    "satisfaction_good",
+    "satisfaction_bad",
+    "payment_failures",
+    "payments",
+)
+_COUNTER_GETTER = itemgetter(*_COUNTERS)
+_PEOPLE_DAYS = 74  # champion window T-73..T covers every people-based signal
+
+
+@dataclass(frozen=True)
+class SignalSpec:
+    """What a trained model fixes about signal computation (core modules, onboarding steps)."""
+
+    core_modules: tuple[str, ...] = ()
+    onboarding_steps: tuple[str, ...] = ()
+
+
+@dataclass
+class ActivityCube:
+    """Daily aggregates as dense arrays: accounts on axis 0, days (from `start`) on axis 1.
+
+    `counters` holds the `DailyActivity` counters plus `people_count` (people active that
+    day). `people` and `steps` are sparse: parallel arrays of (account, day, id) triples.
+    """
+
+    account_ids: list[str]
+    start: date
+    n_days: int
+    counters: dict[str, np.ndarray]
+    seats: np.ndarray
+    modules: list[str]
+    module_use: np.ndarray
+    people_account: np.ndarray
+    people_day: np.ndarray
+    people_id: np.ndarray
+    steps: list[str]
+    step_account: np.ndarray
+    step_day: np.ndarray
+    step_id: np.ndarray
+
+    def day_index(self, day: date) -> int:
+        return day.toordinal() - self.start.toordinal()
+
+
+@dataclass
+class AccountFrame:
+    """The account traits the signals read, as arrays aligned with `account_ids`."""
+
+    account_ids: list[str]
+    plan: list[str]
+    arr: np.ndarray
+    seats: np.ndarray
+    usage_cap: np.ndarray
+    renewal: np.ndarray
+    first_seen: np.ndarray
+    canceled: np.ndarray
+
+
+@dataclass
+class SignalFrame:
+    """Signals of many accounts as of one day.
+
+    `values` has shape (n_accounts, len(SIGNAL_NAMES)); missing values are NaN. `context`
+    holds the raw counts that reason sentences quote; `gap_module` names the module behind
+    `module_gap_days`.
+    """
+
+    account_ids: list[str]
+    as_of: date
+    values: np.ndarray
+    plan: list[str]
+    gap_module: list[str]
+    context: dict[str, np.ndarray] = field(default_factory=dict)
+
+    def column(self, name: str) -> np.ndarray:
+        return self.values[:, SIGNAL_NAMES.index(name)]
+
+
+# ---------------------------------------------------------------- records -> arrays
+
+
+def _ordinal(value: date | datetime | str | None) -> float:
+    if value is None or value == "":
+        return math.nan
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            return math.nan
+    if isinstance(value, datetime):
+        value = value.date()
+    return float(value.toordinal())
+
+
+def _first_seen(account: Account) -> float:
+    """The earlier of `first_seen` and the `created_at` trait, as an ordinal (NaN if neither)."""
+    seen = _ordinal(account.first_seen)
+    created = _ordinal(account.traits.get("created_at"))
+    if math.isnan(seen):
+        return created
+    return seen if math.isnan(created) else min(seen, created)
+
+
+def account_frame(accounts: Sequence[Account]) -> AccountFrame:
+    """Fold account records into aligned arrays (dates as proleptic ordinals, NaN if unknown)."""
+    # Limitation: plan, ARR, usage cap and renewal date are the account's current values; for
+    # training rows at past cutoffs a later change leaks backwards (only seats are per day).
+    arr = [
+        a.arr if a.arr is not None else (a.mrr * 12 if a.mrr is not None else None)
+        for a in accounts
+    ]
+    return AccountFrame(
+        account_ids=[a.account_id for a in accounts],
+        plan=[(a.plan or "").strip().lower() for a in accounts],
+        arr=np.array(arr, dtype=float),
+        seats=np.array([a.seats for a in accounts], dtype=float),
+        usage_cap=np.array([a.usage_cap for a in accounts], dtype=float),
+        renewal=np.array([_ordinal(a.renewal_date) for a in accounts], dtype=float),
+        first_seen=np.array([_first_seen(a) for a in accounts], dtype=float),
+        canceled=np.array([_ordinal(a.canceled_at) for a in accounts], dtype=float),
+    )
+
+
+def cube_from_records(
+    account_ids: Sequence[str],
+    activity_by_account: Mapping[str, Iterable[DailyActivity]],
+    start: date,
+    n_days: int,
+    people_days: int | None = None,
+) -> ActivityCube:
+    """Fold `DailyActivity` records of days start .. start+n_days-1 into an `ActivityCube`.
+
+    Records outside the range are ignored; two records of one account and day are added up.
+    `people_days` keeps the people of only the last that many days (enough for signals as
+    of the last day, and cheaper); None keeps them all.
+    """
+    # Limitation: reading pydantic records costs about 3 microseconds each, which bounds one
+    # core to a few thousand accounts per second on 90-day histories.
+    n = len(account_ids)
+    flat: list[DailyActivity] = []
+    lengths = []
+    for account_id in account_ids:
+        items = activity_by_account.get(account_id) or ()
+        before = len(flat)
+        flat.extend(items)
+        lengths.append(len(flat) - before)
+    rec_account = np.repeat(np.arange(n), lengths)
+    ordinals = map(date.toordinal, map(attrgetter("day"), flat))
+    rec_day = np.fromiter(ordinals, dtype=np.int64, count=len(flat)) - start.toordinal()
+    keep = (rec_day >= 0) & (rec_day < n_days)
+    if not keep.all():
+        flat = list(compress(flat, keep.tolist()))
+        rec_account, rec_day = rec_account[keep], rec_day[keep]
+    fields: list[dict[str, Any]] = list(map(vars, flat))  # pydantic keeps field values here
+
+    counters = _fold_counters(fields, rec_account, rec_day, n, n_days)
+    seats = np.full((n, n_days), np.nan)
+    seat_values = np.array(list(map(itemgetter("seats"), fields)), dtype=float)
+    known = ~np.isnan(seat_values)
+    seats[rec_account[known], rec_day[known]] = seat_values[known]
+
+    modules, module_use = _fold_modules(fields, rec_account, rec_day, n, n_days)
+    recent = None if people_days is None else rec_day >= n_days - people_days
+    people = _fold_sets(fields, "people", rec_account, rec_day, recent)
+    steps = _fold_sets(fields, "onboarding_steps", rec_account, rec_day, None)
+    return ActivityCube(
+        account_ids=list(account_ids),
+        start=start,
+        n_days=n_days,
+        counters=counters,
+        seats=seats,
+        modules=modules,
+        module_use=module_use,
+        people_account=people[1],
+        people_day=people[2],
+        people_id=people[3],
+        steps=steps[0],
+        step_account=steps[1],
+        step_day=steps[2],
+        step_id=steps[3],
+    )
+
+
+def _fold_counters(
+    flat: list[dict[str, Any]], rec_account: np.ndarray, rec_day: np.ndarray, n: int, n_days: int
+) -> dict[str, np.ndarray]:
+    k = len(_COUNTERS)
+    stream = chain.from_iterable(map(_COUNTER_GETTER, flat))
+    values = np.fromiter(stream, dtype=float, count=len(flat) * k).reshape(len(flat), k)
+    flat_index = rec_account * n_days + rec_day
+    size = n * n_days
+    people = np.fromiter(map(len, map(itemgetter("people"), flat)), dtype=float, count=len(flat))
+    out = {"people_count": np.bincount(flat_index, weights=people, minlength=size)}
+    for j, name in enumerate(_COUNTERS):
+        out[name] = np.bincount(flat_index, weights=values[:, j], minlength=size)
+    return {name: dense.reshape(n, n_days) for name, dense in out.items()}
+
+
+def _fold_modules(
+    flat: list[dict[str, Any]], rec_account: np.ndarray, rec_day: np.ndarray, n: int, n_days: int
+) -> tuple[list[str], np.ndarray]:
+    maps = list(map(itemgetter("modules"), flat))
+    lengths = np.fromiter(map(len, maps), dtype=np.int64, count=len(maps))
+    total = int(lengths.sum())
+    if total == 0:
+        return [], np.zeros((n, n_days, 0), dtype=np.float32)
+    names = list(chain.from_iterable(maps))
+    counts = np.fromiter(chain.from_iterable(map(dict.values, maps)), dtype=float, count=total)
+    vocabulary = list(dict.fromkeys(names))
+    position = {name: j for j, name in enumerate(vocabulary)}
+    raw_idx = np.fromiter(map(position.__getitem__, names), dtype=np.int64, count=total)
+    totals = np.bincount(raw_idx, weights=counts, minlength=len(vocabulary))
+    kept = sorted(vocabulary[j] for j in np.argsort(-totals, kind="stable")[:MAX_MODULES])
+    remap = np.full(len(vocabulary), -1, dtype=np.int64)
+    for j, name in enumerate(kept):
+        remap[position[name]] = j
+    module_idx = remap[raw_idx]
+    ok = module_idx >= 0
+    rec = np.repeat(np.arange(len(maps)), lengths)[ok]
+    flat_index = (rec_account[rec] * n_days + rec_day[rec]) * len(kept) + module_idx[ok]
+    use = np.bincount(flat_index, weights=counts[ok], minlength=n * n_days * len(kept))
+    return kept, use.reshape(n, n_days, len(kept)).astype(np.float32)
+
+
+def _fold_sets(
+    flat: list[dict[str, Any]],
+    attribute: str,
+    rec_account: np.ndarray,
+    rec_day: np.ndarray,
+    mask: np.ndarray | None,
+) -> tuple[list[str], np.ndarray, np.ndarray, np.ndarray]:
+    sets = list(map(itemgetter(attribute), flat))
+    if mask is not None:
+        sets = list(compress(sets, mask.tolist()))
+        rec_account, rec_day = rec_account[mask], rec_day[mask]
+    lengths = np.fromiter(map(len, sets), dtype=np.int64, count=len(sets))
+    members = list(chain.from_iterable(sets))
+    vocabulary = list(dict.fromkeys(members))
+    index = {value: j for j, value in enumerate(vocabulary)}
+    ids = np.fromiter(map(index.__getitem__, members), dtype=np.int64, count=len(members))
+    return vocabulary, np.repeat(rec_account, lengths), np.repeat(rec_day, lengths), ids
+
+
+# ---------------------------------------------------------------- signals
+
+
+def _window(a: np.ndarray, t: int, length: int) -> np.ndarray:
+    """Columns t-length+1 .. t of a (n, days, ...) array, clipped at day 0."""
+    return a[:, max(t - length + 1, 0) : t + 1]
+
+
+def _trend(recent: np.ndarray, prior: np.ndarray) -> np.ndarray:
+    with np.errstate(divide="ignore", invalid="ignore"):
+        change = (recent - prior) / np.maximum(prior, 1.0)
+    return np.clip(change, -1.0, 3.0)
+
+
+def _distinct_in(
+    accounts: np.ndarray, days: np.ndarray, ids: np.ndarray, lo: int, hi: int, n: int
+) -> np.ndarray:
+    """Distinct ids per account among triples with lo <= day <= hi."""
+    sel = (days >= lo) & (days <= hi)
+    if ids.size == 0 or not sel.any():
+        return np.zeros(n)
+    width = int(ids.max()) + 1
+    pairs = np.unique(accounts[sel] * width + ids[sel])
+    return np.bincount(pairs // width, minlength=n).astype(float)
+
+
+def _last_index(active: np.ndarray) -> np.ndarray:
+    """Index of the last True along axis 1, or -1 when there is none."""
+    width = active.shape[1]
+    if width == 0:
+        return np.full(active.shape[0], -1)
+    flipped = active[:, ::-1]
+    has = flipped.any(axis=1)
+    return np.where(has, width - 1 - flipped.argmax(axis=1), -1)
+
+
+def _champion_inactive(cube: ActivityCube, t: int, n: int) -> np.ndarray:
+    """Days since the champion (most active person of T-73..T-14) was last seen, if >= 7."""
+    out = np.zeros(n)
+    acc, day, pid = cube.people_account, cube.people_day, cube.people_id
+    sel = (day >= t - 73) & (day <= t - 14)
+    if pid.size == 0 or not sel.any():
+        return out
+    width = int(pid.max()) + 1
+    keys, counts = np.unique(acc[sel] * width + pid[sel], return_counts=True)
+    key_acc = keys // width
+    order = np.lexsort((-counts, key_acc))
+    first = np.ones(len(order), dtype=bool)
+    first[1:] = key_acc[order][1:] != key_acc[order][:-1]
+    champions = keys[order][first]
+    champions = champions[counts[order][first] >= 8]
+    if champions.size == 0:
+        return out
+    seen = (day <= t) & np.isin(acc * width + pid, champions)
+    last = np.full(n, -1, dtype=np.int64)
+    np.maximum.at(last, acc[seen], day[seen])
+    champ_acc = champions // width
+    gap = t - last[champ_acc]
+    out[champ_acc] = np.where(gap >= 7, gap, 0)
+    return out
+
+
+def _module_signals(
+    cube: ActivityCube, t: int, spec: SignalSpec, n: int
+) -> tuple[dict[str, np.ndarray], list[str]]:
+    """Breadth, depth, and the most unusual current gap in a regularly used module."""
+    if not cube.modules:
+        zeros = np.zeros(n)
+        columns = {
+            "feature_breadth": zeros,
+            "feature_depth": np.full(n, np.nan),
+            "module_gap_days": zeros,
+            "module_gap_surprise": zeros,
+        }
+        return columns, [""] * n
+    use30 = _window(cube.module_use, t, 30)
+    breadth = (use30.sum(axis=1) > 0).sum(axis=1).astype(float)
+    core_names = set(spec.core_modules)
+    core = [j for j, name in enumerate(cube.modules) if name in core_names]
+    total = use30.sum(axis=(1, 2))
+    core_total = use30[:, :, core].sum(axis=(1, 2)) if core else np.zeros(n)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        depth = np.where(total > 0, core_total / total, np.nan)
+
+    history = _window(cube.module_use, t, LOOKBACK_DAYS) > 0
+    width = history.shape[1]
+    base_days = max(width - 14, 1)
+    use_days = history[:, :base_days].sum(axis=1)
+    regular = use_days >= 4
+    last = _last_index(history.transpose(0, 2, 1).reshape(-1, width)).reshape(n, -1)
+    gaps = np.where(regular, (width - 1) - last, 0).astype(float)
+    rate = np.minimum(use_days / base_days, 0.95)
+    surprise = np.where(regular, -gaps * np.log1p(-rate), 0.0)
+    worst = surprise.argmax(axis=1)
+    rows = np.arange(n)
+    gap, score = gaps[rows, worst], surprise[rows, worst]
+    names = [
+        cube.modules[j] if g > 0 else "" for j, g in zip(worst.tolist(), gap.tolist(), strict=True)
+    ]
+    columns = {
+        "feature_breadth": breadth,
+        "feature_depth": depth,
+        "module_gap_days": gap,
+        "module_gap_surprise": score,
+    }
+    return columns, names
+
+
+def _change_vs_quarter(daily: np.ndarray, t: int) -> np.ndarray:
+    """Mean of the last 14 days vs the mean of the 76 days before, as a relative change."""
+    if t < 14:
+        return np.zeros(daily.shape[0])
+    recent = _window(daily, t, 14).sum(axis=1) / 14.0
+    before = _window(daily, t - 14, LOOKBACK_DAYS - 14)
+    base = before.sum(axis=1) / max(before.shape[1], 1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        change = np.where(base > 0, recent / base - 1.0, 0.0)
+    return np.clip(change, -1.0, 3.0)
+
+
+def _support_signals(c: dict[str, np.ndarray], t: int) -> dict[str, np.ndarray]:
+    def total(name: str, length: int, end: int = t) -> np.ndarray:
+        if end < 0:
+            return np.zeros(c[name].shape[0])
+        return _window(c[name], end, length).sum(axis=1)
+
+    opened30 = total("tickets_opened", 30)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        high_share = np.where(opened30 > 0, total("tickets_opened_high", 30) / opened30, 0.0)
+        open_tickets = np.maximum(
+            total("tickets_opened", LOOKBACK_DAYS) - total("tickets_solved", LOOKBACK_DAYS), 0
+        )
+        good30, bad30 = total("satisfaction_good", 30), total("satisfaction_bad", 30)
+        good60 = total("satisfaction_good", 60, t - 30)
+        bad60 = total("satisfaction_bad", 60, t - 30)
+        csat30 = np.where(good30 + bad30 > 0, good30 / (good30 + bad30), np.nan)
+        csat60 = np.where(good60 + bad60 > 0, good60 / (good60 + bad60), np.nan)
+    escalated = (total("escalations", 30) > 0) & (open_tickets > 0)
+    return {
+        "tickets_30d": opened30,
+        "high_priority_share": high_share,
+        "open_tickets": open_tickets,
+        "open_escalation": escalated.astype(float),
+        "csat_30d": csat30,
+        "csat_trend": csat30 - csat60,
+        "payment_failures_60d": total("payment_failures", 60),
+    }
+
+
+def _seats_at(cube: ActivityCube, frame: AccountFrame, t: int) -> np.ndarray:
+    """Latest seat count known on or before day t; the account's seats otherwise."""
+    known = ~np.isnan(cube.seats[:, : t + 1])
+    last = _last_index(known)
+    rows = np.arange(len(last))
+    latest = np.where(last >= 0, cube.seats[rows, np.maximum(last, 0)], np.nan)
+    return np.where(np.isnan(latest), frame.seats, latest)
+
+
+def _onboarding(
+    cube: ActivityCube, t: int, spec: SignalSpec, tenure: np.ndarray, n: int
+) -> np.ndarray:
+    """Share of onboarding steps seen; NaN when onboarding predates the lookback."""
+    steps = spec.onboarding_steps or tuple(cube.steps)
+    if not steps:
+        return np.full(n, np.nan)
+    wanted_names = set(steps)
+    wanted = np.array([name in wanted_names for name in cube.steps] + [False], dtype=bool)
+    sel = wanted[cube.step_id] if cube.step_id.size else np.zeros(0, dtype=bool)
+    done = _distinct_in(
+        cube.step_account[sel], cube.step_day[sel], cube.step_id[sel], t - LOOKBACK_DAYS + 1, t, n
+    )
+    completion = np.minimum(done / len(steps), 1.0)
+    unknown = (done == 0) & ~(tenure <= LOOKBACK_DAYS)
+    return np.where(unknown, np.nan, completion)
+
+
+def _activity_signals(
+    cube: ActivityCube, frame: AccountFrame, t: int, tenure: np.ndarray
+) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+    """Logins, sessions, idleness, people and seats; and the raw counts sentences quote."""
+    n = len(cube.account_ids)
+    c = cube.counters
+
+    def total(name: str, length: int, end: int = t) -> np.ndarray:
+        if end < 0:
+            return np.zeros(n)
+        return _window(c[name], end, length).sum(axis=1)
+
+    logins14, logins_prior = total("logins", 14), total("logins", 14, t - 14)
+    sessions14, sessions_prior = total("sessions", 14), total("sessions", 14, t - 14)
+    secs14, secs_prior = total("session_seconds", 14), total("session_seconds", 14, t - 14)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        mean14 = np.where(sessions14 > 0, secs14 / sessions14, 0.0)
+        mean_prior = np.where(sessions_prior > 0, secs_prior / sessions_prior, 0.0)
+        session_trend = np.where(mean_prior > 0, np.clip(mean14 / mean_prior - 1, -1, 3), 0.0)
+
+    used = cube.module_use.sum(axis=2) if cube.modules else 0.0
+    active = (c["logins"] + c["sessions"] + used) > 0
+    last_active = _last_index(_window(active, t, LOOKBACK_DAYS))
+    width = min(t + 1, LOOKBACK_DAYS)
+    idle = np.where(last_active >= 0, width - 1 - last_active, LOOKBACK_DAYS).astype(float)
+    cap = np.where(np.isnan(tenure), LOOKBACK_DAYS, np.minimum(tenure, LOOKBACK_DAYS))
+    idle = np.maximum(np.minimum(idle, cap), 0)
+
+    seats = _seats_at(cube, frame, t)
+    seats_before = _seats_at(cube, frame, t - 60) if t >= 60 else seats
+    safe_seats = np.where(np.isnan(seats) | (seats <= 0), np.nan, seats)
+    acc, day, pid = cube.people_account, cube.people_day, cube.people_id
+    people30 = _distinct_in(acc, day, pid, t - 29, t, n)
+    people14 = _distinct_in(acc, day, pid, t - 13, t, n)
+    people_prior = _distinct_in(acc, day, pid, t - 27, t - 14, n)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        columns = {
+            "login_trend": _trend(logins14, logins_prior),
+            "login_change_90d": _change_vs_quarter(c["logins"], t),
+            "logins_per_seat_14d": logins14 / np.where(np.isnan(safe_seats), 1.0, safe_seats),
+            "days_since_last_activity": idle,
+            "session_trend": session_trend,
+            "seat_adoption": np.clip(people30 / safe_seats, 0, 1.5),
+            "people_trend": _trend(people14, people_prior),
+            "people_change_90d": _change_vs_quarter(c["people_count"], t),
+            "seat_change_60d": np.nan_to_num(seats / seats_before - 1, nan=0.0, posinf=0.0),
+            "champion_inactive_days": _champion_inactive(cube, t, n),
+        }
+    context = {
+        "logins_14d": logins14,
+        "logins_prior_14d": logins_prior,
+        "people_14d": people14,
+        "people_prior_14d": people_prior,
+        "people_30d": people30,
+        "seats": seats,
+        "session_minutes_14d": mean14 / 60.0,
+        "session_minutes_prior_14d": mean_prior / 60.0,
+    }
+    return columns, context
+
+
+def compute_signals(
+    cube: ActivityCube, frame: AccountFrame, t: int, spec: SignalSpec | None = None
+) -> SignalFrame:
+    """Every catalog signal of every account as of day index `t` of the cube.
+
+    Parameters
+    ----------
+    cube : ActivityCube
+        Daily aggregates; only days 0 .. t are read.
+    frame : AccountFrame
+        Account traits aligned with `cube.account_ids`.
+    t : int
+        The as-of day as an index into the cube.
+    spec : SignalSpec, optional
+        Core modules and onboarding steps fixed by a trained model.
+
+    Returns
+    -------
+    SignalFrame
+        `values` of shape (n_accounts, n_signals), NaN where a signal is undefined.
+    """
+    spec = spec or SignalSpec()
+    n = len(cube.account_ids)
+    as_of = date.fromordinal(cube.start.toordinal() + t)
+    t_ord = float(as_of.toordinal())
+    tenure = np.maximum(t_ord - frame.first_seen, 0)
+
+    activity, context = _activity_signals(cube, frame, t, tenure)
+    modules, gap_module = _module_signals(cube, t, spec, n)
+    support = _support_signals(cube.counters, t)
+    cap = np.where(frame.usage_cap > 0, frame.usage_cap, np.nan)
+    units7 = _window(cube.counters["usage_units"], t, 7).sum(axis=1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        columns = {
+            **activity,
+            **modules,
+            "onboarding_completion": _onboarding(cube, t, spec, tenure, n),
+            **support,
+            "usage_cap_proximity": units7 / 7.0 / cap,
+            # Limitation: renewals are assumed annual, counted from the renewal date.
+            "days_to_renewal": np.where(
+                np.isnan(frame.renewal), np.nan, np.mod(frame.renewal - t_ord, 365.0)
+            ),
+            "tenure_days": tenure,
+            "arr": frame.arr,
+        }
+    values = np.column_stack([columns[name] for name in SIGNAL_NAMES]).astype(float)
+    return SignalFrame(
+        account_ids=list(cube.account_ids),
+        as_of=as_of,
+        values=values,
+        plan=list(frame.plan),
+        gap_module=gap_module,
+        context=context,
+    )
+
+
+def signals_as_of(
+    accounts: Sequence[Account],
+    activity_by_account: Mapping[str, Iterable[DailyActivity]],
+    as_of: date | datetime,
+    spec: SignalSpec | None = None,
+) -> SignalFrame:
+    """Signals of `accounts` as of the day of `as_of` (UTC), from their daily activity.
+
+    Only records of the `LOOKBACK_DAYS` days ending with that day are read.
+    """
+    day = as_of.date() if isinstance(as_of, datetime) else as_of
+    start = date.fromordinal(day.toordinal() - LOOKBACK_DAYS + 1)
+    ids = [a.account_id for a in accounts]
+    cube = cube_from_records(ids, activity_by_account, start, LOOKBACK_DAYS, _PEOPLE_DAYS)
+    return compute_signals(cube, account_frame(accounts), LOOKBACK_DAYS - 1, spec)
+
+
+def as_dicts(frame: SignalFrame) -> list[dict[str, Any]]:
+    """Per-account `{signal: value}` with None for missing values (for `Score.signals`)."""
+    rounded = np.round(frame.values, 4)
+    return [
+        {k: (None if v != v else v) for k, v in zip(SIGNAL_NAMES, row, strict=True)}
+        for row in rounded.tolist()
+    ]
