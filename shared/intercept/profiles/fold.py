@@ -75,6 +75,7 @@ class Folder:
     clock : the current time (merge-log timestamps, mark expiry).
     max_attempts : how often a batch is re-planned after a concurrent change.
     sleep : how to wait between attempts (jittered exponential backoff).
+    seed : seeds the backoff jitter (tests and benchmarks).
     """
 
     def __init__(
