@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from intercept.local.demo import LoopResult, demo_secrets, run_loop
+from intercept.local.demo import DEMO_DRIVER_RATE, LoopResult, demo_secrets, run_loop
 from intercept.local.runtime import LocalRuntime
 from intercept.local.senders import signed_request
 
@@ -34,7 +34,9 @@ def loop(demo_senders: dict[str, str]) -> Iterator[tuple[LocalRuntime, Any, Loop
 
     days = 75
     start = datetime.now(UTC).date() - timedelta(days=days - 1)
-    world = generate_world(seed=11, accounts=16, days=days, start=start)
+    world = generate_world(
+        seed=11, accounts=14, days=days, start=start, driver_rate=DEMO_DRIVER_RATE
+    )
     env, senders = demo_secrets()
     demo_senders.update(senders)
     with local_aws("inprocess"), LocalRuntime.start(ROOT, env=env) as runtime:

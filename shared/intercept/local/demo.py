@@ -20,6 +20,9 @@ from intercept.local.runtime import LocalRuntime
 from intercept.local.senders import signed_request
 from intercept.observability import logger
 
+# The demo company has more accounts in trouble than a typical book of business, so that a
+# short history shows every playbook at work.
+DEMO_DRIVER_RATE = 3.0
 DRAIN_EVERY = 100  # requests between deliveries: queues stay shallow, merges coalesce
 
 
@@ -91,7 +94,9 @@ def run_demo(root: Path, accounts: int, days: int, seed: int) -> int:
 
     began = time.perf_counter()
     start = datetime.now(UTC).date() - timedelta(days=days - 1)
-    world = generate_world(seed=seed, accounts=accounts, days=days, start=start)
+    world = generate_world(
+        seed=seed, accounts=accounts, days=days, start=start, driver_rate=DEMO_DRIVER_RATE
+    )
     summary = world.summary()
     print(_heading(f"Intercept demo: {accounts} accounts, {days} days of behaviour, seed {seed}"))
     print(

@@ -188,7 +188,7 @@ class PlaybookSet(BaseModel):
 
     version: Literal[1] = 1
     suppression_signals: list[str] = Field(
-        default_factory=lambda: ["open_escalations"],
+        default_factory=lambda: ["open_escalation"],
         description="score signals that, when above zero, mean an escalation is open",
     )
     playbooks: list[Playbook]

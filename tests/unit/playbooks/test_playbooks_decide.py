@@ -129,7 +129,7 @@ def test_reengagement_needs_a_contact_address(
     [
         DecisionState(suppressions=frozenset({"escalation"})),
         DecisionState(suppressions=frozenset({"manual"})),
-        "open_escalations",
+        "open_escalation",
     ],
 )
 def test_suppressed_account_gets_no_marketing(
