@@ -48,14 +48,18 @@ def find_root(start: Path | None) -> Path:
 
 def _invoke(args: argparse.Namespace) -> int:
     from intercept.local.runtime import LocalRuntime
-    from intercept.local.session import local_aws
+    from intercept.local.session import handler_output_to, local_aws
 
     try:
         event = json.loads(args.event_file.read_text())
     except (OSError, ValueError) as exc:
         print(f"intercept: cannot read event {args.event_file}: {exc}", file=sys.stderr)
         return 2
-    with local_aws("inprocess"), LocalRuntime.start(find_root(args.root)) as runtime:
+    with (
+        handler_output_to(sys.stderr),
+        local_aws("inprocess"),
+        LocalRuntime.start(find_root(args.root)) as runtime,
+    ):
         result = runtime.invoke(args.function, event)
     print(json.dumps(result, indent=2, default=str))
     return 0
@@ -102,8 +106,6 @@ def _print_local_secrets() -> None:
 
 
 def _demo(args: argparse.Namespace) -> int:
-    # Every handler shares this process: keep their metric records off the demo's output.
-    os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
     from intercept.local.demo import run_demo
 
     return run_demo(

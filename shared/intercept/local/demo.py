@@ -18,7 +18,6 @@ from typing import Any
 
 from intercept.local.runtime import LocalRuntime
 from intercept.local.senders import signed_request
-from intercept.observability import logger
 
 # The demo company has more accounts in trouble than a typical book of business, so that a
 # short history shows every playbook at work.
@@ -89,7 +88,7 @@ def run_loop(runtime: LocalRuntime, world: Any, senders: dict[str, str]) -> Loop
 
 def run_demo(root: Path, accounts: int, days: int, seed: int) -> int:
     from intercept.dispatch.preview import render_preview
-    from intercept.local.session import local_aws
+    from intercept.local.session import handler_output_to, local_aws
     from intercept.model.synthetic import generate_world
 
     began = time.perf_counter()
@@ -104,14 +103,16 @@ def run_demo(root: Path, accounts: int, days: int, seed: int) -> int:
         f"({summary['tickets']} tickets, {summary['churned']} churned during the history)."
     )
     env, senders = demo_secrets()
-    quiet = {"LogLevel": "ERROR"}
+    log_path = root / ".intercept" / "demo.log"
+    log_path.parent.mkdir(exist_ok=True)
     with (
+        log_path.open("w") as log,
         warnings.catch_warnings(),
+        handler_output_to(log),
         local_aws("inprocess"),
-        LocalRuntime.start(root, env=env, parameters=quiet) as runtime,
+        LocalRuntime.start(root, env=env) as runtime,
     ):
         warnings.simplefilter("ignore")
-        logger.setLevel("ERROR")  # the handlers share this process's logger; keep the demo readable
         result = run_loop(runtime, world, senders)
         slack = runtime.sinks.get("slack")
         alert = slack.deliveries[0].json() if slack and slack.deliveries else None
@@ -134,7 +135,7 @@ def run_demo(root: Path, accounts: int, days: int, seed: int) -> int:
         print()
         print(_heading("One alert, as the CSM sees it in Slack"))
         print(render_preview(alert))
-    print(f"\nDone in {time.perf_counter() - began:.1f} s.")
+    print(f"\nDone in {time.perf_counter() - began:.1f} s. The functions' logs: {log_path}")
     return 0 if not result.rejected and result.ranked else 1
 
 

@@ -6,11 +6,13 @@ process, or clients in several threads that should go through real HTTP.
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import os
 import socket
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Literal
+from typing import Literal, TextIO
 
 from intercept.aws import reset_clients
 from intercept.local.runtime import LOCAL_DEFAULTS
@@ -58,3 +60,27 @@ def local_aws(mode: Mode = "inprocess", port: int = 0) -> Iterator[str | None]:
         os.environ.update(saved)
         reset_clients()
         reset_settings()
+
+
+@contextmanager
+def handler_output_to(stream: TextIO) -> Iterator[None]:
+    """Send what handlers log or print (logs, metric records) to `stream`.
+
+    The local runtime runs every handler in this process; this keeps a command's own answer
+    (an invoke's response, the demo's tables) apart from the functions' output.
+    """
+    with contextlib.redirect_stdout(stream):
+        from intercept.observability import logger
+
+        streams = [
+            (handler, handler.stream)
+            for handler in logging.getLogger(logger.name).handlers
+            if isinstance(handler, logging.StreamHandler)
+        ]
+        for handler, _ in streams:
+            handler.stream = stream  # assigned, not setStream(): no flush of a stale stream
+        try:
+            yield
+        finally:
+            for handler, previous in streams:
+                handler.stream = previous
