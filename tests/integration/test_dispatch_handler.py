@@ -17,7 +17,6 @@ import pytest
 from intercept.dispatch.webhook import SIGNATURE_HEADER, verify_signature
 from intercept.local.runtime import LambdaContext
 from intercept.local.sinks import Sink
-from intercept.local.template import load_template
 from intercept.playbooks.store import ActionStore
 from intercept.records import Action
 from intercept.settings import reset_settings
@@ -25,20 +24,6 @@ from intercept.settings import reset_settings
 ROOT = Path(__file__).resolve().parents[2]
 SENDER = "alerts@vendor.example"
 WEBHOOK_SECRET = "whsec_outbound_integration"
-
-
-def create_table(logical_id: str, name: str) -> None:
-    properties = load_template(ROOT / "template.yaml")["Resources"][logical_id]["Properties"]
-    extra = {}
-    if properties.get("GlobalSecondaryIndexes"):
-        extra["GlobalSecondaryIndexes"] = properties["GlobalSecondaryIndexes"]
-    boto3.client("dynamodb").create_table(
-        TableName=name,
-        AttributeDefinitions=properties["AttributeDefinitions"],
-        KeySchema=properties["KeySchema"],
-        BillingMode="PAY_PER_REQUEST",
-        **extra,
-    )
 
 
 @pytest.fixture(scope="module")
@@ -62,7 +47,12 @@ def sinks(receivers: dict[str, Sink]) -> dict[str, Sink]:
 
 
 @pytest.fixture
-def dispatch(aws: None, sinks: dict[str, Sink], monkeypatch: pytest.MonkeyPatch) -> ModuleType:
+def dispatch(
+    aws: None,
+    create_table: Callable[[str, str], None],
+    sinks: dict[str, Sink],
+    monkeypatch: pytest.MonkeyPatch,
+) -> ModuleType:
     """functions/dispatch/app.py, imported as Lambda would, with its tables and receivers."""
     create_table("ProfilesTable", "profiles")
     create_table("IdempotencyTable", "idempotency")

@@ -6,7 +6,7 @@ import importlib.util
 import json
 import subprocess
 import sys
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -14,14 +14,12 @@ from typing import Any
 
 import pytest
 
-from intercept.aws import client
 from intercept.events import CanonicalEvent
 from intercept.profiles.consumer import fold_messages, sqs_records
 from intercept.profiles.fold import Folder, FoldResult
 from intercept.profiles.keys import Identifier
 from intercept.profiles.store import ProfileStore
-from intercept.profiles.verify import create_tables, fast_moto_transactions, make_event
-from intercept.settings import reset_settings
+from intercept.profiles.verify import make_event
 
 ROOT = Path(__file__).resolve().parents[2]
 DAY = date(2024, 5, 2)
@@ -41,16 +39,6 @@ def _load_handler() -> Callable[[dict[str, Any], Any], dict[str, Any]]:
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module.handler  # type: ignore[no-any-return]
-
-
-@pytest.fixture
-def store(aws: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[ProfileStore]:
-    monkeypatch.setenv("PROFILES_TABLE", "profiles")
-    monkeypatch.setenv("IDEMPOTENCY_TABLE", "idempotency")
-    reset_settings()
-    with fast_moto_transactions():
-        create_tables(client("dynamodb"), ROOT, "profiles", "idempotency")
-        yield ProfileStore.from_settings()
 
 
 def _body(*events: CanonicalEvent) -> dict[str, Any]:

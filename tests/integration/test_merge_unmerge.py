@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import date
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -16,26 +14,12 @@ from intercept.profiles.keys import Identifier
 from intercept.profiles.merge import Merger
 from intercept.profiles.store import ProfileStore
 from intercept.profiles.verify import (
-    create_tables,
-    fast_moto_transactions,
     make_event,
     scan,
     snapshot,
 )
-from intercept.settings import reset_settings
 
-ROOT = Path(__file__).resolve().parents[2]
 DAY = date(2024, 5, 1)
-
-
-@pytest.fixture
-def store(aws: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[ProfileStore]:
-    monkeypatch.setenv("PROFILES_TABLE", "profiles")
-    monkeypatch.setenv("IDEMPOTENCY_TABLE", "idempotency")
-    reset_settings()
-    with fast_moto_transactions():
-        create_tables(client("dynamodb"), ROOT, "profiles", "idempotency")
-        yield ProfileStore.from_settings()
 
 
 def _merged(store: ProfileStore) -> tuple[Folder, str, str, str]:

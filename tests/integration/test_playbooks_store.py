@@ -4,7 +4,7 @@ suppressions, and SNS -> SQS routing by the `channel` attribute as the template 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -25,23 +25,11 @@ ROOT = Path(__file__).resolve().parents[2]
 AS_OF = datetime(2026, 12, 3, 6, 0, tzinfo=UTC)
 
 
-def create_table(logical_id: str, name: str) -> None:
-    """Create a table exactly as template.yaml declares it (keys and indexes)."""
-    properties = load_template(ROOT / "template.yaml")["Resources"][logical_id]["Properties"]
-    extra = {}
-    if properties.get("GlobalSecondaryIndexes"):
-        extra["GlobalSecondaryIndexes"] = properties["GlobalSecondaryIndexes"]
-    boto3.client("dynamodb").create_table(
-        TableName=name,
-        AttributeDefinitions=properties["AttributeDefinitions"],
-        KeySchema=properties["KeySchema"],
-        BillingMode="PAY_PER_REQUEST",
-        **extra,
-    )
-
-
 @pytest.fixture
-def store(aws: None, monkeypatch: pytest.MonkeyPatch) -> ActionStore:
+def store(
+    aws: None, create_table: Callable[[str, str], None], monkeypatch: pytest.MonkeyPatch
+) -> ActionStore:
+    """An action store over a fresh profiles table (in place of the profile store)."""
     create_table("ProfilesTable", "profiles")
     monkeypatch.setenv("PROFILES_TABLE", "profiles")
     reset_settings()

@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import date
-from pathlib import Path
-
-import pytest
 
 from intercept.aws import client
 from intercept.events import Billing, Usage
@@ -14,21 +10,9 @@ from intercept.profiles import store as dal
 from intercept.profiles.fold import Folder
 from intercept.profiles.keys import Identifier
 from intercept.profiles.store import ProfileStore
-from intercept.profiles.verify import create_tables, fast_moto_transactions, make_event, scan
-from intercept.settings import reset_settings
+from intercept.profiles.verify import make_event, scan
 
-ROOT = Path(__file__).resolve().parents[2]
 DAY = date(2024, 5, 1)
-
-
-@pytest.fixture
-def store(aws: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[ProfileStore]:
-    monkeypatch.setenv("PROFILES_TABLE", "profiles")
-    monkeypatch.setenv("IDEMPOTENCY_TABLE", "idempotency")
-    reset_settings()
-    with fast_moto_transactions():
-        create_tables(client("dynamodb"), ROOT, "profiles", "idempotency")
-        yield ProfileStore.from_settings()
 
 
 def _person(store: ProfileStore, token: str) -> str:

@@ -18,7 +18,6 @@ from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 
 from intercept.errors import BadRequest
 from intercept.records import Score, Tier
-from intercept.settings import get_settings
 
 router = APIGatewayHttpRouter()
 
@@ -63,29 +62,10 @@ def _tiers(value: str | None) -> set[str] | None:
 
 # ---------------------------------------------------------------------- data access
 def _score_items(owner: str | None = None) -> Iterator[dict[str, Any]]:
-    """Latest-score items, highest expected loss first (the scoring store's ranking keys)."""
-    from intercept.aws import resource
-    from intercept.scoring.store import RISK_PARTITION
+    """Latest-score items, highest expected loss first (the scoring store's ranking)."""
+    from intercept.scoring.store import latest_score_items
 
-    table = resource("dynamodb").Table(get_settings().require("profiles_table"))
-    if owner:
-        query: dict[str, Any] = {
-            "IndexName": "GSI2",
-            "KeyConditionExpression": "GSI2PK = :pk",
-            "ExpressionAttributeValues": {":pk": f"OWNER#{owner}"},
-        }
-    else:
-        query = {
-            "IndexName": "GSI1",
-            "KeyConditionExpression": "GSI1PK = :pk",
-            "ExpressionAttributeValues": {":pk": RISK_PARTITION},
-        }
-    while True:
-        page = table.query(ScanIndexForward=False, **query)
-        yield from page.get("Items", [])
-        if "LastEvaluatedKey" not in page:
-            return
-        query["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+    return latest_score_items(owner)
 
 
 def _row(item: dict[str, Any]) -> dict[str, Any]:

@@ -11,17 +11,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
-import urllib.error
-import urllib.request
 from typing import Any
 from urllib.parse import quote
 
+from intercept.commands.http import ApiAnswered, ApiUnreachable, add_api_options, request_json
 from intercept.errors import BadRequest, DependencyFailure, InterceptError, NotFound
-
-DEFAULT_API_URL = "http://127.0.0.1:3000"
-TIMEOUT_SECONDS = 15
 
 
 def register(subcommands: Any) -> None:
@@ -29,23 +24,23 @@ def register(subcommands: Any) -> None:
         "profile", help="a person by identifier, e.g. email:ana@acme.io or user_id:u_1"
     )
     profile.add_argument("identifier", help="kind:value (user_id, email, anonymous_id, ...)")
-    _http_options(profile, json_flag=True)
+    add_api_options(profile, json_flag=True)
     profile.set_defaults(func=_profile)
 
     account = subcommands.add_parser("account", help="an account by id or kind:value identifier")
     account.add_argument("account_id", help="account id, or e.g. stripe_customer:cus_9")
-    _http_options(account, json_flag=True)
+    add_api_options(account, json_flag=True)
     account.set_defaults(func=_account)
 
     export = subcommands.add_parser("export-person", help="print everything held about a person")
     export.add_argument("identifier", help="kind:value, e.g. email:ana@acme.io")
-    _http_options(export, json_flag=False)
+    add_api_options(export, json_flag=False)
     export.set_defaults(func=_export)
 
     delete = subcommands.add_parser("delete-person", help="delete a person's data")
     delete.add_argument("identifier", help="kind:value, e.g. email:ana@acme.io")
     delete.add_argument("--yes", action="store_true", help="do not ask for confirmation")
-    _http_options(delete, json_flag=False)
+    add_api_options(delete, json_flag=False)
     delete.set_defaults(func=_delete)
 
     unmerge = subcommands.add_parser("unmerge", help="undo one merge from the merge log")
@@ -53,46 +48,25 @@ def register(subcommands: Any) -> None:
     unmerge.set_defaults(func=_unmerge)
 
 
-def _http_options(parser: argparse.ArgumentParser, json_flag: bool) -> None:
-    parser.add_argument(
-        "--api-url",
-        default=os.environ.get("INTERCEPT_API_URL") or DEFAULT_API_URL,
-        help="read API base URL (INTERCEPT_API_URL, else http://127.0.0.1:3000)",
-    )
-    if json_flag:
-        parser.add_argument("--json", action="store_true", help="print the API's JSON answer")
-
-
 def call_api(api_url: str, method: str, path: str) -> Any:
     """Call the read API and return its JSON answer; errors become `InterceptError`s."""
-    headers = {"Accept": "application/json", "User-Agent": "intercept-cli/1"}
-    token = (os.environ.get("INTERCEPT_API_KEY") or "").split(",")[0].strip()
-    if token:
-        headers["Authorization"] = f"Bearer {token}"
-    request = urllib.request.Request(api_url.rstrip("/") + path, headers=headers, method=method)
     try:
-        with urllib.request.urlopen(request, timeout=TIMEOUT_SECONDS) as response:
-            return json.loads(response.read() or b"null")
-    except urllib.error.HTTPError as exc:
+        return request_json(api_url, method, path)
+    except ApiAnswered as exc:
         raise _api_error(exc) from exc
-    except (urllib.error.URLError, TimeoutError, OSError) as exc:
+    except ApiUnreachable as exc:
         raise DependencyFailure(
-            f"cannot reach the read API at {api_url} ({type(exc).__name__}); start "
+            f"cannot reach the read API at {api_url} ({type(exc.cause).__name__}); start "
             "`intercept serve` or pass --api-url"
         ) from exc
 
 
-def _api_error(exc: urllib.error.HTTPError) -> InterceptError:
-    try:
-        body = json.loads(exc.read() or b"{}")
-    except ValueError:
-        body = {}
-    detail = str(body.get("detail") or body.get("error") or exc.reason or "no detail")
-    if exc.code == 404:
-        return NotFound(detail)
-    if 400 <= exc.code < 500:
-        return BadRequest(f"the read API answered {exc.code}: {detail}")
-    return DependencyFailure(f"the read API answered {exc.code}: {detail}")
+def _api_error(exc: ApiAnswered) -> InterceptError:
+    if exc.status == 404:
+        return NotFound(exc.detail)
+    if 400 <= exc.status < 500:
+        return BadRequest(f"the read API answered {exc.status}: {exc.detail}")
+    return DependencyFailure(f"the read API answered {exc.status}: {exc.detail}")
 
 
 def _segment(value: str) -> str:

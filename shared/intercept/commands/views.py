@@ -1,24 +1,18 @@
 """`intercept accounts`, `intercept portfolio`, `intercept actions`: the read API from a shell.
 
-They call a running read API (`intercept serve` locally, or the deployed ReadApiUrl) over
-HTTP with urllib: ``--api-url`` (default INTERCEPT_API_URL, else http://127.0.0.1:3000) and a
-bearer token from INTERCEPT_API_KEY (the first key when several are listed). ``--json``
-prints the API's answer as is.
+They call a running read API through `intercept.commands.http` (``--api-url``, default
+INTERCEPT_API_URL, else http://127.0.0.1:3000; bearer token from INTERCEPT_API_KEY).
+``--json`` prints the API's answer as is.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
-import urllib.error
-import urllib.request
 from typing import Any
-from urllib.parse import urlencode
 
-DEFAULT_API_URL = "http://127.0.0.1:3000"
-TIMEOUT_SECONDS = 15
+from intercept.commands.http import ApiAnswered, ApiUnreachable, add_api_options, request_json
 
 
 def register(subcommands: Any) -> None:
@@ -26,58 +20,32 @@ def register(subcommands: Any) -> None:
     accounts.add_argument("--owner", help="only this CSM's accounts (owner e-mail or handle)")
     accounts.add_argument("--tier", help="healthy, watch, at_risk, critical (comma-separated)")
     accounts.add_argument("--limit", type=int, default=20, help="rows to show (20)")
-    _common(accounts)
+    add_api_options(accounts)
     accounts.set_defaults(func=_accounts)
 
     portfolio = subcommands.add_parser("portfolio", help="risk distribution and ARR at risk")
-    _common(portfolio)
+    add_api_options(portfolio)
     portfolio.set_defaults(func=_portfolio)
 
     actions = subcommands.add_parser("actions", help="recent actions and their delivery status")
     actions.add_argument("--status", help="e.g. sent, rejected, held_out, not_configured")
     actions.add_argument("--account", help="only this account's actions")
     actions.add_argument("--limit", type=int, default=20, help="rows to show (20)")
-    _common(actions)
+    add_api_options(actions)
     actions.set_defaults(func=_actions)
-
-
-def _common(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--api-url",
-        default=os.environ.get("INTERCEPT_API_URL") or DEFAULT_API_URL,
-        help="read API base URL (INTERCEPT_API_URL, else http://127.0.0.1:3000)",
-    )
-    parser.add_argument("--json", action="store_true", help="print the API's JSON answer")
 
 
 def fetch(api_url: str, path: str, params: dict[str, Any] | None = None) -> Any:
     """GET a read-API path and return its JSON; exits with a readable message on failure."""
-    query = urlencode({k: v for k, v in (params or {}).items() if v not in (None, "")})
-    url = api_url.rstrip("/") + path + (f"?{query}" if query else "")
-    headers = {"Accept": "application/json", "User-Agent": "intercept-cli/1"}
-    token = (os.environ.get("INTERCEPT_API_KEY") or "").split(",")[0].strip()
-    if token:
-        headers["Authorization"] = f"Bearer {token}"
-    request = urllib.request.Request(url, headers=headers)
     try:
-        with urllib.request.urlopen(request, timeout=TIMEOUT_SECONDS) as response:
-            return json.loads(response.read())
-    except urllib.error.HTTPError as exc:
-        detail = _error_detail(exc)
-        raise SystemExit(f"intercept: {path} answered {exc.code}: {detail}") from exc
-    except (urllib.error.URLError, TimeoutError, OSError) as exc:
+        return request_json(api_url, "GET", path, params)
+    except ApiAnswered as exc:
+        raise SystemExit(f"intercept: {path} answered {exc.status}: {exc.detail}") from exc
+    except ApiUnreachable as exc:
         raise SystemExit(
-            f"intercept: cannot reach the read API at {api_url} ({exc}); start `intercept serve` "
-            "or pass --api-url"
+            f"intercept: cannot reach the read API at {api_url} ({exc.cause}); start "
+            "`intercept serve` or pass --api-url"
         ) from exc
-
-
-def _error_detail(exc: urllib.error.HTTPError) -> str:
-    try:
-        body = json.loads(exc.read() or b"{}")
-    except ValueError:
-        return exc.reason or "no detail"
-    return str(body.get("detail") or body.get("error") or exc.reason)
 
 
 def _money(value: float | None) -> str:

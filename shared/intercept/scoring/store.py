@@ -13,9 +13,10 @@ one is refused by a condition, so out-of-order deliveries cannot roll a score ba
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import timedelta
 from decimal import Decimal
+from itertools import islice
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -109,8 +110,15 @@ def get_latest_scores(account_ids: Iterable[str]) -> dict[str, Score]:
     return found
 
 
-def ranked_scores(limit: int = 50, owner: str | None = None) -> list[Score]:
-    """Latest scores by expected ARR loss, highest first; optionally one owner's accounts."""
+def latest_score_items(
+    owner: str | None = None, page_size: int | None = None
+) -> Iterator[dict[str, Any]]:
+    """Latest-score items as stored, highest expected ARR loss first.
+
+    With `owner`, only that owner's accounts (the GSI2 ranking), else every account (GSI1).
+    Pages are read lazily, `page_size` items per query (DynamoDB's own page size when None),
+    so a caller that stops early reads no further pages.
+    """
     table = _table()
     if owner:
         query: dict[str, Any] = {
@@ -124,14 +132,20 @@ def ranked_scores(limit: int = 50, owner: str | None = None) -> list[Score]:
             "KeyConditionExpression": "GSI1PK = :pk",
             "ExpressionAttributeValues": {":pk": RISK_PARTITION},
         }
-    scores: list[Score] = []
-    while len(scores) < limit:
-        page = table.query(ScanIndexForward=False, Limit=min(limit, 500), **query)
-        scores.extend(Score.model_validate_json(item["score"]) for item in page["Items"])
+    if page_size is not None:
+        query["Limit"] = page_size
+    while True:
+        page = table.query(ScanIndexForward=False, **query)
+        yield from page.get("Items", [])
         if "LastEvaluatedKey" not in page:
-            break
+            return
         query["ExclusiveStartKey"] = page["LastEvaluatedKey"]
-    return scores[:limit]
+
+
+def ranked_scores(limit: int = 50, owner: str | None = None) -> list[Score]:
+    """Latest scores by expected ARR loss, highest first; optionally one owner's accounts."""
+    items = islice(latest_score_items(owner, page_size=min(limit, 500)), max(limit, 0))
+    return [Score.model_validate_json(item["score"]) for item in items]
 
 
 def score_history(account_id: str, limit: int = 90) -> list[Score]:
