@@ -28,7 +28,7 @@ lint: $(STAMP)
 	$(BIN)/mypy shared/intercept functions
 
 test: lint
-	$(BIN)/python -m pytest -q -n $(PYTEST_WORKERS)
+	$(BIN)/python -m pytest -q -n $(PYTEST_WORKERS) --dist loadscope
 
 bench: $(STAMP)
 	$(BIN)/python -m bench
