@@ -660,9 +660,9 @@ def _parameter_values(template: dict[str, Any], overrides: Mapping[str, str]) ->
     unknown = sorted(set(overrides) - set(declared))
     if unknown:
         raise TemplateError(f"unknown template parameters {unknown}; declared: {sorted(declared)}")
-    values = {name: str(spec.get("Default", "")) for name, spec in declared.items()}
+    values = {name: str(spec["Default"]) for name, spec in declared.items() if "Default" in spec}
     values.update({name: str(value) for name, value in overrides.items()})
-    missing = sorted(name for name, value in values.items() if value == "")
+    missing = sorted(set(declared) - set(values))
     if missing:
         raise TemplateError(f"template parameters {missing} have no default; pass a value")
     return values
