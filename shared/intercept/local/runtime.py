@@ -455,6 +455,8 @@ class LocalRuntime:
             known = ", ".join(sorted(self.functions))
             raise TemplateError(f"no function {logical_id!r} in the template; known: {known}")
         context = LambdaContext(function.name, function.memory, function.timeout, function.arn)
+        # Limitation: every handler shares this process's logger, so keys one handler appends
+        # can show on another's log lines; in Lambda each function has a logger of its own.
         with self._function_env(function):
             self.invocations[logical_id] = self.invocations.get(logical_id, 0) + 1
             return function.entry(event, context)

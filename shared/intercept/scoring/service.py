@@ -17,7 +17,8 @@ from intercept.records import Account, Action, DailyActivity, Score
 
 # Enough history for every signal window (the longest looks back 90 days) plus trend baselines.
 HISTORY_DAYS = 120
-# A stream change re-scores its account only when it is about one of the last few days.
+# Limitation: a stream change re-scores its account only when it is about one of the last
+# few days; back-filled history waits for the scheduled run before it can raise an alert.
 FRESH_DAYS = 3
 
 
