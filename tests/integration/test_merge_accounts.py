@@ -62,7 +62,9 @@ def test_billing_account_merges_into_product_account_when_linked(store: ProfileS
     (day,) = store.get_daily_activity("acme", DAY, DAY)
     assert (day.events, day.logins, day.payment_failures, day.seats) == (1, 1, 1, 12)
     assert store.get_daily_activity("stripe_customer:cus_9", DAY, DAY) == []
-    assert store.find("account", Identifier("stripe_customer", "cus_9")).id == "acme"  # type: ignore[union-attr]
+    found = store.find("account", Identifier("stripe_customer", "cus_9"))
+    assert found is not None
+    assert found.id == "acme"
     remaining = store.batch_get(
         [{"PK": {"S": "ACCOUNT#stripe_customer:cus_9"}, "SK": {"S": "SCORE#LATEST"}}]
     )

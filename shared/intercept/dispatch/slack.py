@@ -21,7 +21,12 @@ MAX_SECTION_TEXT = 3000
 MAX_FIELD_TEXT = 2000
 MAX_HEADER_TEXT = 150
 MAX_FALLBACK_TEXT = 3000
-PRIORITY_MARKS = {"urgent": "\U0001f6a8", "high": "\U0001f534", "normal": "\U0001f7e1", "low": "⚪"}
+PRIORITY_MARKS = {
+    "urgent": "\U0001f6a8",
+    "high": "\U0001f534",
+    "normal": "\U0001f7e1",
+    "low": "\u26aa",
+}
 
 
 def escape(value: str) -> str:

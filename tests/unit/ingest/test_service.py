@@ -434,7 +434,12 @@ class RecordingSinks:
 def deps_with(sinks: RecordingSinks, clock: Clock) -> Dependencies:
     from ingest_support import SECRETS
 
-    return Dependencies(archive=sinks, queue=sinks, secrets=lambda: SECRETS, clock=clock)  # type: ignore[arg-type]
+    return Dependencies(
+        archive=sinks,  # type: ignore[arg-type]
+        queue=sinks,  # type: ignore[arg-type]
+        secrets=lambda: SECRETS,
+        clock=clock,
+    )
 
 
 def test_archive_is_written_before_queue_before_answer(clock: Clock) -> None:

@@ -43,7 +43,9 @@ class FakeSqs:
         self.failing = failing or set()
         self.failing_rounds = failing_rounds
 
-    def send_message_batch(self, QueueUrl: str, Entries: list[dict[str, Any]]) -> dict[str, Any]:  # noqa: N803
+    def send_message_batch(  # noqa: N803 - boto3's parameter names
+        self, QueueUrl: str, Entries: list[dict[str, Any]]
+    ) -> dict[str, Any]:
         self.calls.append(Entries)
         failed = []
         if len(self.calls) <= self.failing_rounds:

@@ -105,7 +105,8 @@ def test_fired_playbook_is_published_recorded_and_cooling(
 
     assert [a.playbook for a in actions] == ["csm-risk-alert"]
     assert context.publisher.published == actions  # type: ignore[attr-defined]
-    assert context.store.records == {actions[0].action_id: "published"}  # type: ignore[attr-defined]
+    records = context.store.records  # type: ignore[attr-defined]
+    assert records == {actions[0].action_id: "published"}
     cooldown = context.store.cooldowns[("acct_1", "csm-risk-alert")]  # type: ignore[attr-defined]
     assert cooldown["published"] is True
 
@@ -190,7 +191,8 @@ playbooks:
     assert sorted((a.account_id, a.holdout) for a in actions) == sorted(
         [(held, True), (treated, False)]
     )
-    assert [a.account_id for a in context.publisher.published] == [treated]  # type: ignore[attr-defined]
+    published = context.publisher.published  # type: ignore[attr-defined]
+    assert [a.account_id for a in published] == [treated]
     statuses = context.store.records  # type: ignore[attr-defined]
     assert sorted(statuses.values()) == ["held_out", "published"]
 
