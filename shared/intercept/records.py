@@ -73,6 +73,24 @@ class DailyActivity(BaseModel):
         return len(self.people)
 
 
+# The additive counters of `DailyActivity`, in the one order Merge writes and signals read.
+DAILY_COUNTERS: tuple[str, ...] = (
+    "events",
+    "logins",
+    "sessions",
+    "session_seconds",
+    "usage_units",
+    "tickets_opened",
+    "tickets_opened_high",
+    "tickets_solved",
+    "escalations",
+    "satisfaction_good",
+    "satisfaction_bad",
+    "payment_failures",
+    "payments",
+)
+
+
 class Reason(BaseModel):
     """One reason behind a score, in numbers and in a sentence a CSM can act on."""
 

@@ -18,7 +18,7 @@ from typing import Any, Literal
 
 import numpy as np
 
-from intercept.records import Account, DailyActivity
+from intercept.records import DAILY_COUNTERS, Account, DailyActivity
 
 LOOKBACK_DAYS = 90
 """Days of daily activity (ending with the as-of day) that every signal needs, at most."""
@@ -239,21 +239,7 @@ CATALOG: tuple[Signal, ...] = (
 SIGNAL_NAMES: tuple[str, ...] = tuple(s.name for s in CATALOG)
 SIGNALS: dict[str, Signal] = {s.name: s for s in CATALOG}
 
-_COUNTERS = (
-    "events",
-    "logins",
-    "sessions",
-    "session_seconds",
-    "usage_units",
-    "tickets_opened",
-    "tickets_opened_high",
-    "tickets_solved",
-    "escalations",
-    "satisfaction_good",
-    "satisfaction_bad",
-    "payment_failures",
-    "payments",
-)
+_COUNTERS = DAILY_COUNTERS
 _COUNTER_GETTER = itemgetter(*_COUNTERS)
 _PEOPLE_DAYS = 74  # champion window T-73..T covers every people-based signal
 

@@ -18,23 +18,9 @@ from typing import Any
 
 from intercept.events import CanonicalEvent
 from intercept.profiles.codec import decimal, iso
-from intercept.records import DailyActivity
+from intercept.records import DAILY_COUNTERS, DailyActivity
 
-COUNTERS: tuple[str, ...] = (
-    "events",
-    "logins",
-    "sessions",
-    "session_seconds",
-    "usage_units",
-    "tickets_opened",
-    "tickets_opened_high",
-    "tickets_solved",
-    "escalations",
-    "satisfaction_good",
-    "satisfaction_bad",
-    "payment_failures",
-    "payments",
-)
+COUNTERS: tuple[str, ...] = DAILY_COUNTERS
 # Event kinds that are product usage: they count as events and make their person active.
 PRODUCT_KINDS = frozenset({"track", "page", "screen"})
 MODULE_PREFIX = "mod#"
