@@ -45,7 +45,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 STREAM = {"seed": 2024, "events": 2000, "companies": 20, "people": 6, "days": 3}
 DISORDER_WINDOW = 50
-DUP_PERM_CASES = 6
+DUP_PERM_CASES = 50
 WRITES = {"PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem", "TransactWriteItems"}
 READS = {"GetItem", "BatchGetItem", "Query", "Scan", "TransactGetItems"}
 
