@@ -20,6 +20,7 @@ Lambda container sees only its own function's variables.
 
 from __future__ import annotations
 
+import base64
 import importlib.util
 import json
 import os
@@ -517,14 +518,14 @@ class LocalRuntime:
             report.rounds += 1
             if report.rounds > max_rounds:
                 raise RuntimeError(f"event sources still busy after {max_rounds} rounds")
-            delivered = sum(self._pump_queue(source, report) for source in self.queue_sources)
-            delivered += sum(self._pump_stream(source, report) for source in self.stream_sources)
-            if not delivered:
+            if not self._round(report):
                 return report
 
     def pump_once(self) -> int:
         """One round over every source; returns how many messages or records moved."""
-        report = DrainReport()
+        return self._round(DrainReport())
+
+    def _round(self, report: DrainReport) -> int:
         moved = sum(self._pump_queue(source, report) for source in self.queue_sources)
         return moved + sum(self._pump_stream(source, report) for source in self.stream_sources)
 
@@ -676,8 +677,6 @@ def _http_response(result: Any) -> HttpResponse:
         headers = {str(k).lower(): str(v) for k, v in (result.get("headers") or {}).items()}
         body = result.get("body") or ""
         if result.get("isBase64Encoded"):
-            import base64
-
             raw = base64.b64decode(body)
         else:
             raw = body.encode() if isinstance(body, str) else json.dumps(body).encode()
