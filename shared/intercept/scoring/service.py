@@ -68,7 +68,8 @@ def score_accounts(account_ids: Iterable[str], as_of: datetime, scorer: Scorer) 
 
     by_id = {account.account_id: account for account in live}
     outcome.stale = store.put_scores(outcome.scores, by_id)
-    fresh = [score for score in outcome.scores if score.account_id not in set(outcome.stale)]
+    stale = set(outcome.stale)
+    fresh = [score for score in outcome.scores if score.account_id not in stale]
     outcome.actions = act_on_scores(fresh, by_id, previous)
     logger.info(
         "scored accounts",
