@@ -37,7 +37,8 @@ bench: $(STAMP)
 build: $(STAMP)
 	test -x .tools/sam/bin/sam || ($(PYTHON_FOR_VENV) -m venv .tools/sam && \
 		.tools/sam/bin/pip install --quiet aws-sam-cli)
-	AWS_DEFAULT_REGION=us-east-1 .tools/sam/bin/sam build --template-file template.yaml
+	PATH="$(dir $(PYTHON_FOR_VENV)):$$PATH" SAM_CLI_TELEMETRY=0 AWS_DEFAULT_REGION=us-east-1 \
+		.tools/sam/bin/sam build --template-file template.yaml
 
 clean:
 	rm -rf $(VENV) .tools .aws-sam .pytest_cache .mypy_cache .ruff_cache .intercept
