@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from intercept.events import CanonicalEvent, derive_event_id
+from intercept.events import CanonicalEvent, EventKind, derive_event_id
 from intercept.ingest.models import ItemIssue
 from intercept.observability import logger
 
@@ -108,6 +108,29 @@ def dig(data: Any, *path: str) -> Any:
     return data
 
 
+def new_event(
+    ctx: Context,
+    *,
+    kind: EventKind,
+    event_id: str,
+    name: Any,
+    occurred_at: datetime | None = None,
+    **fields: Any,
+) -> CanonicalEvent:
+    """A canonical event with what every source fills the same way: source, clipped name,
+    occurred_at (the receipt time when the sender gives none), received_at, archive key."""
+    return CanonicalEvent(
+        event_id=event_id,
+        source=ctx.source,
+        kind=kind,
+        name=clip(name),
+        occurred_at=occurred_at or ctx.received_at,
+        received_at=ctx.received_at,
+        archive_key=ctx.archive_key,
+        **fields,
+    )
+
+
 def unknown_event(
     ctx: Context,
     *,
@@ -119,17 +142,15 @@ def unknown_event(
     account: Mapping[str, str] | None = None,
 ) -> CanonicalEvent:
     """An event whose meaning Ingest does not know: kept, archived, counted, enqueued."""
-    return CanonicalEvent(
-        event_id=event_id,
-        source=ctx.source,
+    return new_event(
+        ctx,
         kind="unknown",
-        name=clip(name),
-        occurred_at=occurred_at or ctx.received_at,
-        received_at=ctx.received_at,
+        event_id=event_id,
+        name=name,
+        occurred_at=occurred_at,
         person=dict(person or {}),
         account=dict(account or {}),
         properties=dict(properties or {}),
-        archive_key=ctx.archive_key,
     )
 
 

@@ -18,15 +18,22 @@ import hmac
 import json
 from collections.abc import Mapping
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 from pydantic import ValidationError
 
 from intercept.errors import BadRequest
-from intercept.events import CanonicalEvent
+from intercept.events import CanonicalEvent, EventKind
 from intercept.ingest import tracking
 from intercept.ingest.models import CALL_MODELS, SEGMENT_CALLS, ItemIssue, SegmentMessage
-from intercept.ingest.normalise import Context, Outcome, canonical_bytes, scoped_id, short_hash
+from intercept.ingest.normalise import (
+    Context,
+    Outcome,
+    canonical_bytes,
+    new_event,
+    scoped_id,
+    short_hash,
+)
 from intercept.ingest.timeparse import TimestampError, parse_iso
 
 MAX_EVENT_BYTES = 32 * 1024
@@ -224,13 +231,12 @@ def _canonical(
         warnings.extend(usage_warnings)
     if call == "alias":
         properties = {"previous_id": getattr(message, "previousId", None)}
-    event = CanonicalEvent(
+    event = new_event(
+        ctx,
+        kind=cast(EventKind, call),  # one of the Segment calls, checked above
         event_id=scoped_id(ctx.source, f"msg:{message_id}"),
-        source=ctx.source,
-        kind=call,
         name=name,
         occurred_at=occurred_at,
-        received_at=ctx.received_at,
         person=person,
         account=account,
         traits=traits,
@@ -238,7 +244,6 @@ def _canonical(
         properties=properties,
         context=dict(message.context),
         usage=usage,
-        archive_key=ctx.archive_key,
     )
     return event, warnings
 

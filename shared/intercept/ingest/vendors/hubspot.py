@@ -24,6 +24,7 @@ from intercept.ingest.normalise import (
     clip,
     content_id,
     guarded,
+    new_event,
     unknown_event,
 )
 from intercept.ingest.timeparse import TimestampError, from_epoch
@@ -123,19 +124,17 @@ def _crm(
     account_traits: dict[str, Any] | None = None,
     properties: dict[str, Any] | None = None,
 ) -> CanonicalEvent:
-    return CanonicalEvent(
-        event_id=head.event_id,
-        source=ctx.source,
+    return new_event(
+        ctx,
         kind="crm",
+        event_id=head.event_id,
         name=head.name,
-        occurred_at=head.occurred_at or ctx.received_at,
-        received_at=ctx.received_at,
+        occurred_at=head.occurred_at,
         person=person or {},
         account=account or {},
         traits=traits or {},
         account_traits=account_traits or {},
         properties=properties or {},
-        archive_key=ctx.archive_key,
     )
 
 

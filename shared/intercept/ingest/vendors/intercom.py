@@ -22,6 +22,7 @@ from intercept.ingest.normalise import (
     content_id,
     dig,
     guarded,
+    new_event,
     scoped_id,
     unknown_event,
 )
@@ -131,13 +132,12 @@ def _conversation(ctx: Context, head: Head, topic: str, item: Mapping[str, Any])
         state = "open"
     priority = "high" if item.get("priority") == "priority" else None
     properties = {"rating": number(rating)} if rating is not None else {}
-    return CanonicalEvent(
-        event_id=head.event_id,
-        source=ctx.source,
+    return new_event(
+        ctx,
         kind="conversation",
+        event_id=head.event_id,
         name=head.name,
-        occurred_at=head.occurred_at or ctx.received_at,
-        received_at=ctx.received_at,
+        occurred_at=head.occurred_at,
         person=_person(contact),
         account=_account(_first_company(contact) if isinstance(contact, Mapping) else None),
         properties=properties,
@@ -151,7 +151,6 @@ def _conversation(ctx: Context, head: Head, topic: str, item: Mapping[str, Any])
             escalated=topic == "conversation.priority.updated" and priority == "high",
             channel=text(dig(item, "source", "delivered_as"), 32) or "intercom",
         ),
-        archive_key=ctx.archive_key,
     )
 
 
@@ -163,18 +162,16 @@ def _contact(ctx: Context, head: Head, topic: str, item: Mapping[str, Any]) -> C
         traits["name"] = name
     if item.get("type") == "lead" or item.get("role") == "lead":
         traits["lead"] = True
-    return CanonicalEvent(
-        event_id=head.event_id,
-        source=ctx.source,
+    return new_event(
+        ctx,
         kind="identify",
+        event_id=head.event_id,
         name=head.name,
-        occurred_at=head.occurred_at or ctx.received_at,
-        received_at=ctx.received_at,
+        occurred_at=head.occurred_at,
         person=_person(item),
         account=_account(_first_company(item)),
         traits=traits,
         properties={"deleted": True} if topic.endswith(".deleted") else {},
-        archive_key=ctx.archive_key,
     )
 
 
@@ -187,28 +184,24 @@ def _company(ctx: Context, head: Head, item: Mapping[str, Any]) -> CanonicalEven
     spend = number(item.get("monthly_spend"))
     if spend is not None and spend >= 0:
         traits["mrr"] = spend
-    return CanonicalEvent(
-        event_id=head.event_id,
-        source=ctx.source,
+    return new_event(
+        ctx,
         kind="group",
+        event_id=head.event_id,
         name=head.name,
-        occurred_at=head.occurred_at or ctx.received_at,
-        received_at=ctx.received_at,
+        occurred_at=head.occurred_at,
         account=_account(item),
         account_traits=traits,
-        archive_key=ctx.archive_key,
     )
 
 
 def _attachment(ctx: Context, head: Head, item: Mapping[str, Any]) -> CanonicalEvent:
-    return CanonicalEvent(
-        event_id=head.event_id,
-        source=ctx.source,
+    return new_event(
+        ctx,
         kind="identify",
+        event_id=head.event_id,
         name=head.name,
-        occurred_at=head.occurred_at or ctx.received_at,
-        received_at=ctx.received_at,
+        occurred_at=head.occurred_at,
         person=_person(item["contact"]),
         account=_account(item["company"]),
-        archive_key=ctx.archive_key,
     )

@@ -19,10 +19,10 @@ from intercept.events import Billing, CanonicalEvent
 from intercept.ingest.normalise import (
     Context,
     Outcome,
-    clip,
     content_id,
     dig,
     guarded,
+    new_event,
     scoped_id,
     unknown_event,
 )
@@ -201,13 +201,12 @@ def _subscription(
             properties["previous_status"] = text(previous.get("status"))
         if {"items", "plan", "quantity"} & set(previous):
             properties["previous_mrr"] = subscription_mrr({**obj, **previous})[0]
-    return CanonicalEvent(
-        event_id=event_id,
-        source=ctx.source,
+    return new_event(
+        ctx,
         kind="billing",
-        name=clip(event_type),
-        occurred_at=occurred_at or ctx.received_at,
-        received_at=ctx.received_at,
+        event_id=event_id,
+        name=event_type,
+        occurred_at=occurred_at,
         account=_account(obj),
         properties=properties,
         billing=Billing(
@@ -220,7 +219,6 @@ def _subscription(
             canceled=canceled,
             cancel_at=cancel_at,
         ),
-        archive_key=ctx.archive_key,
     )
 
 
@@ -238,13 +236,12 @@ def _invoice(
     attempts = number(obj.get("attempt_count"))
     next_attempt = _when(obj.get("next_payment_attempt"))
     person = {"email": address} if (address := email(obj.get("customer_email"))) else {}
-    return CanonicalEvent(
-        event_id=event_id,
-        source=ctx.source,
+    return new_event(
+        ctx,
         kind="billing",
-        name=clip(event_type),
-        occurred_at=occurred_at or ctx.received_at,
-        received_at=ctx.received_at,
+        event_id=event_id,
+        name=event_type,
+        occurred_at=occurred_at,
         person=person,
         account=_account(obj, dig(obj, "subscription_details", "metadata")),
         properties={
@@ -263,7 +260,6 @@ def _invoice(
             attempt_count=int(attempts) if attempts is not None and attempts >= 0 else None,
             amount=major(number(obj.get(amount_key)), currency),
         ),
-        archive_key=ctx.archive_key,
     )
 
 
@@ -276,16 +272,14 @@ def _customer(
 ) -> CanonicalEvent:
     traits = {"name": name} if (name := text(obj.get("name"))) else {}
     person = {"email": address} if (address := email(obj.get("email"))) else {}
-    return CanonicalEvent(
-        event_id=event_id,
-        source=ctx.source,
+    return new_event(
+        ctx,
         kind="group",
-        name=clip(event_type),
-        occurred_at=occurred_at or ctx.received_at,
-        received_at=ctx.received_at,
+        event_id=event_id,
+        name=event_type,
+        occurred_at=occurred_at,
         person=person,
         account=_account(obj),
         account_traits=traits,
         properties={"deleted": event_type == "customer.deleted"},
-        archive_key=ctx.archive_key,
     )

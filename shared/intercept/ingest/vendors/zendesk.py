@@ -25,6 +25,7 @@ from intercept.ingest.normalise import (
     content_id,
     dig,
     guarded,
+    new_event,
     scoped_id,
     unknown_event,
 )
@@ -185,18 +186,16 @@ def _support_event(
     support: Support,
     properties: dict[str, Any],
 ) -> CanonicalEvent:
-    return CanonicalEvent(
-        event_id=head.event_id,
-        source=ctx.source,
+    return new_event(
+        ctx,
         kind="support",
+        event_id=head.event_id,
         name=head.name,
-        occurred_at=head.occurred_at or ctx.received_at,
-        received_at=ctx.received_at,
+        occurred_at=head.occurred_at,
         person=person,
         account=account,
         properties={key: value for key, value in properties.items() if value not in (None, [])},
         support=support,
-        archive_key=ctx.archive_key,
     )
 
 
@@ -216,17 +215,15 @@ def _user(
         traits["external_id"] = external
     if name == "user.active_changed" and isinstance(change.get("current"), bool):
         traits["active"] = change["current"]
-    return CanonicalEvent(
-        event_id=head.event_id,
-        source=ctx.source,
+    return new_event(
+        ctx,
         kind="identify",
+        event_id=head.event_id,
         name=head.name,
-        occurred_at=head.occurred_at or ctx.received_at,
-        received_at=ctx.received_at,
+        occurred_at=head.occurred_at,
         person=person,
         account=account,
         traits={key: value for key, value in traits.items() if value is not None},
-        archive_key=ctx.archive_key,
     )
 
 
@@ -235,16 +232,14 @@ def _organization(ctx: Context, head: Head, detail: Mapping[str, Any]) -> Canoni
     if organization is None:
         raise ValueError("organization event without an id")
     traits = {"name": name} if (name := text(detail.get("name"))) else {}
-    return CanonicalEvent(
-        event_id=head.event_id,
-        source=ctx.source,
+    return new_event(
+        ctx,
         kind="group",
+        event_id=head.event_id,
         name=head.name,
-        occurred_at=head.occurred_at or ctx.received_at,
-        received_at=ctx.received_at,
+        occurred_at=head.occurred_at,
         account={"zendesk_organization": organization},
         account_traits=traits,
-        archive_key=ctx.archive_key,
     )
 
 
