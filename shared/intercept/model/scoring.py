@@ -34,12 +34,7 @@ from intercept.model.artifact import (
     sigmoid,
     unpack_spec,
 )
-from intercept.model.reasons import (
-    build_reasons,
-    effects,
-    next_best_action,
-    protective_effects,
-)
+from intercept.model.reasons import ReasonRules, build_reasons, next_best_action, rounded
 from intercept.model.signals import SIGNAL_NAMES, SignalFrame, SignalSpec, as_dicts, signals_as_of
 from intercept.records import Account, DailyActivity, Score
 
@@ -79,6 +74,7 @@ class ChurnModel:
         )
         self.tiers: dict[str, float] = dict(self.spec.get("tiers", {}))
         self.reason_baseline = arrays.get("reasons.baseline", np.zeros(len(self.features)))
+        self.reason_rules = ReasonRules.build(self.baseline, self.reason_baseline, self.features)
         self.hazard = (
             (
                 arrays["hazard.coef"],
@@ -147,10 +143,11 @@ class ChurnModel:
     def score_arrays(self, x: np.ndarray) -> ScoreArrays:
         """Probabilities, health, tier, expansion and reason effects for a feature matrix."""
         churn_30 = self.predictor.proba(x)
+        z = self.baseline.standardise(x)  # shared by hazard, effects and expansion
         if self.hazard is not None:
             coef, intercept, period3 = self.hazard
-            z = self.baseline.standardise(x) @ coef + intercept
-            h2, h3 = sigmoid(z), sigmoid(z + period3)
+            logit = z @ coef + intercept
+            h2, h3 = sigmoid(logit), sigmoid(logit + period3)
         else:
             h2 = h3 = churn_30
         churn_60 = 1 - (1 - churn_30) * (1 - h2)
@@ -159,22 +156,22 @@ class ChurnModel:
         tier_index = np.zeros(len(churn_30), dtype=int)
         for level, name in enumerate(TIER_ORDER[1:], start=1):
             tier_index = np.where(churn_30 >= self.tiers.get(name, np.inf), level, tier_index)
-        effect = effects(self.baseline, x, self.reason_baseline, self.features)
-        protective = protective_effects(self.baseline, x, self.reason_baseline, self.features)
+        effect, protective = self.reason_rules.effects(x, z)
         return ScoreArrays(
             churn_30=churn_30,
             churn_60=churn_60,
             churn_90=churn_90,
             health=health,
             tier=[TIER_ORDER[i] for i in tier_index.tolist()],
-            expansion=self._expansion(x),
+            expansion=self._expansion(x, z),
             effect=effect,
             protective=protective,
         )
 
-    def _expansion(self, x: np.ndarray) -> np.ndarray:
+    def _expansion(self, x: np.ndarray, z: np.ndarray) -> np.ndarray:
         if self.expansion_model is not None:
-            return sigmoid(self.expansion_model.logit(x))
+            # The expansion model standardises like the baseline, so `z` is its input too.
+            return sigmoid(z @ self.expansion_model.coef + self.expansion_model.intercept)
         cap = np.nan_to_num(x[:, SIGNAL_NAMES.index("usage_cap_proximity")], nan=0.0)
         adoption = np.nan_to_num(x[:, SIGNAL_NAMES.index("seat_adoption")], nan=0.0)
         out: np.ndarray = sigmoid(8.0 * (cap - 0.85)) * np.minimum(adoption / 0.6, 1.0)
@@ -203,51 +200,90 @@ class ChurnModel:
         list of Score
             One per account, in the order given.
         """
-        if self.kind != "signals":
-            raise ModelMismatch(
-                f"model {self.version} was trained on a table (--csv), not on account signals; "
-                "score accounts with a model from `intercept train --world` or `--from-store`"
-            )
+        self._require_signals()
         moment = _as_datetime(as_of)
         frame = signals_as_of(accounts, activity_by_account, moment, self.signal_spec)
+        return self.score_frame(accounts, frame, moment)
+
+    def score_frame(
+        self, accounts: Sequence[Account], frame: SignalFrame, as_of: datetime | date
+    ) -> list[Score]:
+        """Score accounts whose signals are already computed (everything after the signals).
+
+        Parameters
+        ----------
+        accounts : sequence of Account
+            The accounts to score, in the order of `frame.account_ids`.
+        frame : SignalFrame
+            Their signals as of `as_of` (from `signals_as_of` with this model's `signal_spec`).
+        as_of : datetime or date
+            The moment scored (a date means the end of that UTC day).
+
+        Returns
+        -------
+        list of Score
+            One per account, in the order given.
+
+        Raises
+        ------
+        ModelMismatch
+            The model was trained on a table, not on account signals.
+        ValueError
+            The accounts are not the frame's accounts in the frame's order.
+        """
+        self._require_signals()
+        ids = [account.account_id for account in accounts]
+        if ids != frame.account_ids:
+            raise ValueError(
+                f"the frame's {len(frame.account_ids)} accounts do not match the {len(ids)} "
+                "accounts given (same accounts in the same order expected)"
+            )
+        moment = _as_datetime(as_of)
         x = self.matrix(frame)
         result = self.score_arrays(x)
         reasons = build_reasons(
             frame, x, result.effect, self.reason_baseline, self.features, result.protective
         )
-        signals = as_dicts(frame)
         return [
-            Score(
-                account_id=account.account_id,
-                as_of=moment,
-                model_version=self.version,
-                churn_30=round(c30, 4),
-                churn_60=round(c60, 4),
-                churn_90=round(c90, 4),
-                health=int(h),
-                tier=tier,
-                expansion=round(e, 4),
-                reasons=r,
-                next_best_action=next_best_action(r, module, e, tier),
-                arr=account.arr
-                if account.arr is not None
-                else (account.mrr * 12 if account.mrr else None),
-                signals=s,
+            Score.model_validate(
+                {
+                    "account_id": account.account_id,
+                    "as_of": moment,
+                    "model_version": self.version,
+                    "churn_30": c30,
+                    "churn_60": c60,
+                    "churn_90": c90,
+                    "health": h,
+                    "tier": tier,
+                    "expansion": e4,
+                    "reasons": r,
+                    "next_best_action": next_best_action(r, module, e, tier),
+                    "arr": _arr(account),
+                    "signals": s,
+                },
             )
-            for account, c30, c60, c90, h, tier, e, r, s, module in zip(
+            for account, c30, c60, c90, h, tier, e, e4, r, s, module in zip(
                 accounts,
-                result.churn_30.tolist(),
-                result.churn_60.tolist(),
-                result.churn_90.tolist(),
-                result.health.tolist(),
+                rounded(result.churn_30),
+                rounded(result.churn_60),
+                rounded(result.churn_90),
+                result.health.astype(int).tolist(),
                 result.tier,
                 result.expansion.tolist(),
+                rounded(result.expansion),
                 reasons,
-                signals,
+                as_dicts(frame),
                 frame.gap_module,
                 strict=True,
             )
         ]
+
+    def _require_signals(self) -> None:
+        if self.kind != "signals":
+            raise ModelMismatch(
+                f"model {self.version} was trained on a table (--csv), not on account signals; "
+                "score accounts with a model from `intercept train --world` or `--from-store`"
+            )
 
     def predict_table(self, rows: Sequence[Mapping[str, Any]]) -> np.ndarray:
         """Churn probabilities for table rows (models trained with `--csv`)."""
@@ -256,6 +292,12 @@ class ChurnModel:
         from intercept.model.tabular import encode_rows
 
         return self.predictor.proba(encode_rows(self.spec, rows))
+
+
+def _arr(account: Account) -> float | None:
+    if account.arr is not None:
+        return float(account.arr)
+    return float(account.mrr * 12) if account.mrr else None
 
 
 def _as_datetime(value: datetime | date) -> datetime:

@@ -57,6 +57,14 @@ CATALOG: tuple[Signal, ...] = (
         "lower_is_riskier",
     ),
     Signal(
+        "login_trend_7d",
+        "relative change of logins: last 7 days vs the account's usual week (daily mean of "
+        "T-89..T-7 x 7)",
+        "T-6..T vs T-89..T-7",
+        "ratio, -1..3",
+        "lower_is_riskier",
+    ),
+    Signal(
         "logins_per_seat_14d",
         "logins in the last 14 days per seat",
         "T-13..T",
@@ -124,6 +132,14 @@ CATALOG: tuple[Signal, ...] = (
         "lower_is_riskier",
     ),
     Signal(
+        "people_trend_7d",
+        "relative change of daily active people: last 7 days vs the account's usual week "
+        "(daily mean of T-89..T-7 x 7)",
+        "T-6..T vs T-89..T-7",
+        "ratio, -1..3",
+        "lower_is_riskier",
+    ),
+    Signal(
         "people_change_90d",
         "relative change of daily active people: last 14 days vs the 76 days before",
         "T-13..T vs T-89..T-14",
@@ -146,6 +162,31 @@ CATALOG: tuple[Signal, ...] = (
         "higher_is_riskier",
     ),
     Signal(
+        "key_person_gap_days",
+        "days since the regular user whose absence is most unusual was last active (regular: "
+        "active on 4 or more days of T-89..T-14)",
+        "T-89..T",
+        "days",
+        "higher_is_riskier",
+    ),
+    Signal(
+        "key_person_surprise",
+        "how unusual that absence is: gap x -log(1 - the user's daily activity rate), the rate "
+        "measured from the user's first day in T-89..T-14",
+        "T-89..T",
+        "nats",
+        "higher_is_riskier",
+        log_scale=True,
+    ),
+    Signal(
+        "regulars_gone",
+        "regular users (active on a fifth or more of their days in T-89..T-14) not seen for 14 "
+        "days or more",
+        "T-89..T",
+        "people",
+        "higher_is_riskier",
+    ),
+    Signal(
         "onboarding_completion",
         "share of the onboarding steps completed; missing when onboarding predates the data",
         "T-89..T",
@@ -157,6 +198,15 @@ CATALOG: tuple[Signal, ...] = (
         "support tickets opened",
         "T-29..T",
         "tickets",
+        "higher_is_riskier",
+        log_scale=True,
+    ),
+    Signal(
+        "ticket_surge",
+        "tickets opened in the last 30 days / the number the 60 days before would predict "
+        "(both plus 0.5)",
+        "T-29..T vs T-89..T-30",
+        "ratio",
         "higher_is_riskier",
         log_scale=True,
     ),
@@ -174,6 +224,14 @@ CATALOG: tuple[Signal, ...] = (
         "tickets",
         "higher_is_riskier",
         log_scale=True,
+    ),
+    Signal(
+        "ticket_backlog_age_days",
+        "age of the oldest open ticket, taking tickets as solved in the order they were opened "
+        "(0 without open tickets)",
+        "T-89..T",
+        "days",
+        "higher_is_riskier",
     ),
     Signal(
         "open_escalation",
@@ -241,7 +299,6 @@ SIGNALS: dict[str, Signal] = {s.name: s for s in CATALOG}
 
 _COUNTERS = DAILY_COUNTERS
 _COUNTER_GETTER = itemgetter(*_COUNTERS)
-_PEOPLE_DAYS = 74  # champion window T-73..T covers every people-based signal
 
 
 @dataclass(frozen=True)
@@ -514,29 +571,91 @@ def _last_index(active: np.ndarray) -> np.ndarray:
     return np.where(has, width - 1 - flipped.argmax(axis=1), -1)
 
 
-def _champion_inactive(cube: ActivityCube, t: int, n: int) -> np.ndarray:
-    """Days since the champion (most active person of T-73..T-14) was last seen, if >= 7."""
-    out = np.zeros(n)
-    acc, day, pid = cube.people_account, cube.people_day, cube.people_id
-    sel = (day >= t - 73) & (day <= t - 14)
-    if pid.size == 0 or not sel.any():
+@dataclass
+class _People:
+    """Who was active on which of the `LOOKBACK_DAYS` days ending with day t.
+
+    `active` is a dense (person, day) matrix whose last column is day t and whose first is
+    t - 89 (days before the cube starts stay empty); `account` maps rows to accounts and is
+    sorted, so each account's people are adjacent rows.
+    """
+
+    account: np.ndarray
+    active: np.ndarray
+    first_day: int
+
+    @classmethod
+    def of(cls, cube: ActivityCube, t: int) -> _People:
+        first_day = t - LOOKBACK_DAYS + 1
+        acc, day, pid = cube.people_account, cube.people_day, cube.people_id
+        keep = (day <= t) & (day >= first_day)
+        if not keep.any():
+            empty = np.zeros((0, LOOKBACK_DAYS), dtype=bool)
+            return cls(np.zeros(0, dtype=np.int64), empty, first_day)
+        if not keep.all():
+            acc, day, pid = acc[keep], day[keep], pid[keep]
+        width = int(pid.max()) + 1
+        owner = np.full(width, -1, dtype=np.int64)
+        owner[pid] = acc
+        if (owner[pid] == acc).all():  # each id belongs to one account: ids are the rows
+            row, account = pid, owner
+        else:
+            keys, row = np.unique(acc * width + pid, return_inverse=True)
+            account = keys // width
+        active = np.zeros((len(account), LOOKBACK_DAYS), dtype=bool)
+        active[row, day - first_day] = True
+        present = account >= 0  # ids of people seen only outside the window have no row
+        order = np.argsort(np.where(present, account, -1), kind="stable")[(~present).sum() :]
+        return cls(account[order], active[order], first_day)
+
+    def distinct(self, lo: int, hi: int, n: int) -> np.ndarray:
+        """Distinct people per account active on some day of lo..hi (days of the cube)."""
+        a, b = max(lo - self.first_day, 0), hi - self.first_day + 1
+        seen = self.active[:, a:b].any(axis=1)
+        counts: np.ndarray = np.bincount(self.account[seen], minlength=n)[:n]
+        return counts.astype(float)
+
+
+def _first_per_account(account: np.ndarray, score: np.ndarray) -> np.ndarray:
+    """Row of the highest score per account (ties: the lowest row); `account` must be sorted."""
+    starts = np.flatnonzero(np.r_[True, account[1:] != account[:-1]])
+    best = np.maximum.reduceat(score, starts)
+    sizes = np.diff(np.r_[starts, len(account)])
+    rows = np.where(score == np.repeat(best, sizes), np.arange(len(account)), len(account))
+    chosen: np.ndarray = np.minimum.reduceat(rows, starts)
+    return chosen
+
+
+def _people_signals(people: _People, t: int, n: int) -> dict[str, np.ndarray]:
+    """Champion and key-person absences, and regular users gone quiet, as of day t."""
+    out = {name: np.zeros(n) for name in ("champion", "key_gap", "key_surprise", "gone")}
+    active, account = people.active, people.account
+    if account.size == 0:
         return out
-    width = int(pid.max()) + 1
-    keys, counts = np.unique(acc[sel] * width + pid[sel], return_counts=True)
-    key_acc = keys // width
-    order = np.lexsort((-counts, key_acc))
-    first = np.ones(len(order), dtype=bool)
-    first[1:] = key_acc[order][1:] != key_acc[order][:-1]
-    champions = keys[order][first]
-    champions = champions[counts[order][first] >= 8]
-    if champions.size == 0:
-        return out
-    seen = (day <= t) & np.isin(acc * width + pid, champions)
-    last = np.full(n, -1, dtype=np.int64)
-    np.maximum.at(last, acc[seen], day[seen])
-    champ_acc = champions // width
-    gap = t - last[champ_acc]
-    out[champ_acc] = np.where(gap >= 7, gap, 0)
+    end = LOOKBACK_DAYS - 1  # column of day t
+    begin = max(-people.first_day, 0)  # first column inside the cube
+    last = _last_index(active)  # -1: not seen in the window (ids of absent people are dropped)
+
+    # The champion: most active person of T-73..T-14 (8 days or more), quiet for 7+ days.
+    counts = active[:, max(end - 73, begin) : end - 13].sum(axis=1)
+    best = _first_per_account(account, counts.astype(float))
+    best = best[counts[best] >= 8]
+    gap = end - last[best]
+    out["champion"][account[best]] = np.where(gap >= 7, gap, 0)
+
+    # Key person: the regular user whose current absence is least likely given their habits.
+    base_days = active[:, begin : end - 13].sum(axis=1)
+    first = active.argmax(axis=1)
+    span = np.maximum((end - 14) - first + 1, 1)
+    rate = np.minimum(base_days / span, 0.95)
+    regular = base_days >= 4
+    gaps = np.where(regular, end - last, 0).astype(float)
+    surprise = np.where(regular, -gaps * np.log1p(-rate), 0.0)
+    key = _first_per_account(account, surprise)
+    out["key_surprise"][account[key]] = surprise[key]
+    out["key_gap"][account[key]] = np.where(surprise[key] > 0, gaps[key], 0.0)
+    gone = regular & (rate >= 0.2) & (gaps >= 14)
+    out["gone"] = np.bincount(account[gone], minlength=n)[:n].astype(float)
     return out
 
 
@@ -598,6 +717,30 @@ def _change_vs_quarter(daily: np.ndarray, t: int) -> np.ndarray:
     return np.clip(change, -1.0, 3.0)
 
 
+def _week_vs_usual(daily: np.ndarray, t: int) -> np.ndarray:
+    """The last 7 days against the account's usual week (daily mean of T-89..T-7 x 7)."""
+    if t < 14:
+        return np.zeros(daily.shape[0])
+    recent = _window(daily, t, 7).sum(axis=1)
+    before = _window(daily, t - 7, LOOKBACK_DAYS - 7)
+    usual = before.sum(axis=1) / before.shape[1] * 7.0
+    with np.errstate(divide="ignore", invalid="ignore"):
+        change = np.where(usual > 0, recent / usual - 1.0, 0.0)
+    return np.clip(change, -1.0, 3.0)
+
+
+def _backlog_age(opened: np.ndarray, solved: np.ndarray) -> np.ndarray:
+    """Age in days of the oldest open ticket, taking tickets as solved first-in first-out."""
+    width = opened.shape[1]
+    if width == 0:
+        return np.zeros(opened.shape[0])
+    cumulative = np.cumsum(opened, axis=1)
+    done = solved.sum(axis=1)
+    still_open = cumulative[:, -1] > done
+    oldest = (cumulative > done[:, None]).argmax(axis=1)
+    return np.where(still_open, (width - 1) - oldest, 0).astype(float)
+
+
 def _support_signals(c: dict[str, np.ndarray], t: int) -> dict[str, np.ndarray]:
     def total(name: str, length: int, end: int = t) -> np.ndarray:
         if end < 0:
@@ -616,6 +759,12 @@ def _support_signals(c: dict[str, np.ndarray], t: int) -> dict[str, np.ndarray]:
         csat30 = np.where(good30 + bad30 > 0, good30 / (good30 + bad30), np.nan)
         csat60 = np.where(good60 + bad60 > 0, good60 / (good60 + bad60), np.nan)
     escalated = (total("escalations", 30) > 0) & (open_tickets > 0)
+    before = _window(c["tickets_opened"], t - 30, 60) if t >= 30 else None
+    usual30 = (
+        before.sum(axis=1) / before.shape[1] * 30.0
+        if before is not None
+        else np.zeros_like(opened30)
+    )
     return {
         "tickets_30d": opened30,
         "high_priority_share": high_share,
@@ -624,6 +773,11 @@ def _support_signals(c: dict[str, np.ndarray], t: int) -> dict[str, np.ndarray]:
         "csat_30d": csat30,
         "csat_trend": csat30 - csat60,
         "payment_failures_60d": total("payment_failures", 60),
+        "ticket_surge": (opened30 + 0.5) / (usual30 + 0.5),
+        "ticket_backlog_age_days": _backlog_age(
+            _window(c["tickets_opened"], t, LOOKBACK_DAYS),
+            _window(c["tickets_solved"], t, LOOKBACK_DAYS),
+        ),
     }
 
 
@@ -685,10 +839,11 @@ def _activity_signals(
     seats = _seats_at(cube, frame, t)
     seats_before = _seats_at(cube, frame, t - 60) if t >= 60 else seats
     safe_seats = np.where(np.isnan(seats) | (seats <= 0), np.nan, seats)
-    acc, day, pid = cube.people_account, cube.people_day, cube.people_id
-    people30 = _distinct_in(acc, day, pid, t - 29, t, n)
-    people14 = _distinct_in(acc, day, pid, t - 13, t, n)
-    people_prior = _distinct_in(acc, day, pid, t - 27, t - 14, n)
+    people = _People.of(cube, t)
+    people30 = people.distinct(t - 29, t, n)
+    people14 = people.distinct(t - 13, t, n)
+    people_prior = people.distinct(t - 27, t - 14, n)
+    absences = _people_signals(people, t, n)
     with np.errstate(divide="ignore", invalid="ignore"):
         columns = {
             "login_trend": _trend(logins14, logins_prior),
@@ -700,11 +855,17 @@ def _activity_signals(
             "people_trend": _trend(people14, people_prior),
             "people_change_90d": _change_vs_quarter(c["people_count"], t),
             "seat_change_60d": np.nan_to_num(seats / seats_before - 1, nan=0.0, posinf=0.0),
-            "champion_inactive_days": _champion_inactive(cube, t, n),
+            "champion_inactive_days": absences["champion"],
+            "login_trend_7d": _week_vs_usual(c["logins"], t),
+            "people_trend_7d": _week_vs_usual(c["people_count"], t),
+            "key_person_gap_days": absences["key_gap"],
+            "key_person_surprise": absences["key_surprise"],
+            "regulars_gone": absences["gone"],
         }
     context = {
         "logins_14d": logins14,
         "logins_prior_14d": logins_prior,
+        "logins_7d": total("logins", 7),
         "people_14d": people14,
         "people_prior_14d": people_prior,
         "people_30d": people30,
@@ -785,7 +946,7 @@ def signals_as_of(
     day = as_of.date() if isinstance(as_of, datetime) else as_of
     start = date.fromordinal(day.toordinal() - LOOKBACK_DAYS + 1)
     ids = [a.account_id for a in accounts]
-    cube = cube_from_records(ids, activity_by_account, start, LOOKBACK_DAYS, _PEOPLE_DAYS)
+    cube = cube_from_records(ids, activity_by_account, start, LOOKBACK_DAYS)
     return compute_signals(cube, account_frame(accounts), LOOKBACK_DAYS - 1, spec)
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import re
 import shutil
+import warnings
+from datetime import UTC, datetime, time
 from pathlib import Path
 
 import numpy as np
@@ -13,8 +15,9 @@ import pytest
 from intercept.errors import ModelMismatch
 from intercept.model.artifact import pack_spec, read_npz, write_npz
 from intercept.model.scoring import TIER_ORDER, ChurnModel
+from intercept.model.signals import SignalFrame
 from intercept.model.synthetic import World
-from intercept.records import DailyActivity, Score
+from intercept.records import Account, DailyActivity, Reason, Score
 
 
 @pytest.fixture
@@ -135,6 +138,7 @@ def test_every_reason_sentence_quotes_a_number() -> None:
 
     quoted = "logins_14d logins_prior_14d people_14d people_prior_14d people_30d seats"
     quoted += " session_minutes_14d session_minutes_prior_14d module_gap_days open_tickets"
+    quoted += " logins_7d key_person_gap_days tickets_30d"
     context = dict.fromkeys(quoted.split(), 3.0)
     for name, sentence in SENTENCES.items():
         assert name in SIGNAL_NAMES and name in ACTIONS
@@ -148,3 +152,118 @@ def test_every_reason_sentence_quotes_a_number() -> None:
     assert SENTENCES["login_trend"](-0.45, 0.0, context, "").startswith(
         "Logins fell 45% over the last 14 days"
     )
+
+
+def _validated_scores(
+    model: ChurnModel, accounts: list[Account], frame: SignalFrame
+) -> list[Score]:
+    """Scores built the plain way: a row at a time, Python `round`, validated records."""
+    from intercept.model.reasons import (
+        QUOTED_SIGNALS,
+        SENTENCES,
+        STRENGTHS,
+        next_best_action,
+        pick_reasons,
+        top_reasons,
+    )
+    from intercept.model.signals import SIGNAL_NAMES, as_dicts
+
+    moment = datetime.combine(frame.as_of, time(23, 59, 59), tzinfo=UTC)
+    x = model.matrix(frame)
+    result = model.score_arrays(x)
+    picked = pick_reasons(result.effect, model.features)
+    safe_idx, _ = top_reasons(-result.protective, 2)
+    scores = []
+    for i, (account, signals) in enumerate(zip(accounts, as_dicts(frame), strict=True)):
+        context = {name: float(values[i]) for name, values in frame.context.items()}
+        context.update({name: float(x[i, SIGNAL_NAMES.index(name)]) for name in QUOTED_SIGNALS})
+        chosen = [(j, SENTENCES, result.effect) for j in picked[i]]
+        if not chosen:
+            safe = [j for j in safe_idx[i].tolist() if result.protective[i, j] < 0]
+            chosen = [(j, STRENGTHS, result.protective) for j in safe]
+        reasons = []
+        for j, wording, source in chosen:
+            name, value, base = model.features[j], float(x[i, j]), float(model.reason_baseline[j])
+            sentence = wording[name](value, base, context, frame.gap_module[i])
+            reasons.append(
+                Reason(
+                    signal=name,
+                    value=round(value, 4),
+                    baseline=round(base, 4),
+                    effect=round(float(source[i, j]), 4),
+                    sentence=sentence,
+                )
+            )
+        expansion = float(result.expansion[i])
+        tier = result.tier[i]
+        scores.append(
+            Score(
+                account_id=account.account_id,
+                as_of=moment,
+                model_version=model.version,
+                churn_30=round(float(result.churn_30[i]), 4),
+                churn_60=round(float(result.churn_60[i]), 4),
+                churn_90=round(float(result.churn_90[i]), 4),
+                health=int(result.health[i]),
+                tier=tier,
+                expansion=round(expansion, 4),
+                reasons=reasons,
+                next_best_action=next_best_action(reasons, frame.gap_module[i], expansion, tier),
+                arr=account.arr
+                if account.arr is not None
+                else (account.mrr * 12 if account.mrr else None),
+                signals=signals,
+            )
+        )
+    return scores
+
+
+def _types(value: object) -> set[type]:
+    if isinstance(value, dict):
+        return {t for v in value.values() for t in _types(v)}
+    if isinstance(value, list):
+        return {t for v in value for t in _types(v)}
+    return {type(value)}
+
+
+def test_score_frame_serialises_like_validated_scores_built_row_by_row(
+    trained_dir: Path, training_world: World, training_activity: dict[str, list[DailyActivity]]
+) -> None:
+    from intercept.model.signals import signals_as_of
+
+    # GIVEN a few hundred live accounts and their signals
+    model = ChurnModel.load(trained_dir)
+    day = training_world.day(290)
+    live = [a for a in training_world.accounts(day) if a.status != "canceled"]
+    frame = signals_as_of(live, training_activity, day, model.signal_spec)
+    # WHEN they are scored from the frame
+    scores = model.score_frame(live, frame, day)
+    expected = _validated_scores(model, live, frame)
+    # THEN every record equals, and serialises exactly like, the validated row-by-row one
+    assert len(scores) == len(expected) >= 200
+    assert sum(bool(s.reasons) for s in scores) >= 0.95 * len(scores)
+    assert any(r.effect < 0 for s in scores for r in s.reasons)  # strengths are covered too
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a value of the wrong type warns when serialised
+        for got, want in zip(scores, expected, strict=True):
+            assert got.model_dump(mode="json") == want.model_dump(mode="json")
+            assert got == want and got.model_fields_set == want.model_fields_set
+            assert _types(got.model_dump()) <= {str, float, int, datetime, type(None)}
+    assert [s.model_dump() for s in model.score(live, training_activity, day)] == [
+        s.model_dump() for s in scores
+    ]
+
+
+def test_score_frame_needs_the_frames_accounts_in_order(
+    trained_dir: Path, training_world: World, training_activity: dict[str, list[DailyActivity]]
+) -> None:
+    from intercept.model.signals import signals_as_of
+
+    model = ChurnModel.load(trained_dir)
+    day = training_world.day(200)
+    live = [a for a in training_world.accounts(day) if a.status != "canceled"][:20]
+    frame = signals_as_of(live, training_activity, day, model.signal_spec)
+    with pytest.raises(ValueError, match="do not match"):
+        model.score_frame(live[::-1], frame, day)
+    with pytest.raises(ValueError, match="do not match"):
+        model.score_frame(live[:-1], frame, day)

@@ -96,6 +96,64 @@ def test_champion_inactive_when_the_most_active_person_goes_quiet() -> None:
     assert _value(records, "champion_inactive_days") == 10
 
 
+def test_key_person_is_the_regular_user_whose_absence_is_least_likely() -> None:
+    # GIVEN a daily user who stopped 9 days ago and an occasional user away for longer
+    records = []
+    for r in _steady(events=2, logins=1):
+        ago = (AS_OF - r.day).days
+        people = set()
+        if ago >= 9:
+            people.add("daily")
+        if ago % 5 == 0 and ago >= 15:
+            people.add("occasional")
+        records.append(r.model_copy(update={"people": people}))
+    frame = signals_as_of([_account()], {"acct_1": records}, AS_OF)
+    # THEN the daily user's 9-day absence is the key one: 9 x -log(1 - 0.95) nats
+    assert frame.column("key_person_gap_days")[0] == 9
+    assert frame.column("key_person_surprise")[0] == pytest.approx(-9 * np.log(0.05))
+    # AND only users absent for 14 days or more count as gone (the occasional one, at a 20% rate)
+    assert frame.column("regulars_gone")[0] == 1
+
+
+def test_no_key_person_while_everyone_keeps_their_habits() -> None:
+    records = [
+        r.model_copy(update={"people": {"a", "b"} if (AS_OF - r.day).days % 2 == 0 else {"a"}})
+        for r in _steady(events=1)
+    ]
+    frame = signals_as_of([_account()], {"acct_1": records}, AS_OF)
+    assert frame.column("key_person_gap_days")[0] == 0
+    assert frame.column("regulars_gone")[0] == 0
+
+
+def test_login_trend_7d_compares_the_week_with_the_usual_week() -> None:
+    records = [
+        r.model_copy(update={"logins": 1 if (AS_OF - r.day).days < 7 else 4})
+        for r in _steady(events=1)
+    ]
+    assert _value(records, "login_trend_7d") == pytest.approx(-0.75)
+
+
+def test_ticket_backlog_age_takes_tickets_as_solved_in_opening_order() -> None:
+    # GIVEN tickets opened 40, 20 and 5 days ago and one solved since
+    records = _steady(events=1)
+    for ago in (40, 20, 5):
+        records[ago] = records[ago].model_copy(update={"tickets_opened": 1})
+    records[2] = records[2].model_copy(update={"tickets_solved": 1})
+    # THEN the oldest still open is the one of 20 days ago
+    assert _value(records, "ticket_backlog_age_days") == 20
+    records[1] = records[1].model_copy(update={"tickets_solved": 2})
+    assert _value(records, "ticket_backlog_age_days") == 0
+
+
+def test_ticket_surge_is_the_last_30_days_over_the_usual_rate() -> None:
+    records = _steady(events=1)
+    for ago in (3, 6, 9, 12, 15, 18, 21, 24):  # 8 in the last 30 days
+        records[ago] = records[ago].model_copy(update={"tickets_opened": 1})
+    for ago in (40, 70):  # 2 in the 60 days before: 1 expected per 30 days
+        records[ago] = records[ago].model_copy(update={"tickets_opened": 1})
+    assert _value(records, "ticket_surge") == pytest.approx(8.5 / 1.5)
+
+
 def test_payment_failures_count_only_the_last_60_days() -> None:
     records = _steady(events=1)
     for ago in (5, 40, 70):
