@@ -12,8 +12,11 @@
   with sentences, next-best action and the stored signal map. The batch is every live account
   of the world at once; `score_accounts_per_s_one_core_batch500` scores the same accounts in
   batches of 500, the most one Score invocation of the scheduled run gets (10 messages of 50).
-- `score_accounts_per_s_one_core_from_records` adds folding `DailyActivity` records (the
-  store's read path, 90 days per account) into the cube: that fold is Python work per record.
+- `score_accounts_per_s_one_core_from_items` starts one step earlier, from the day items in
+  DynamoDB's typed wire form (what a Query returns; 90 days per account), read into columns
+  (`StoredDays`) and folded into the cube: the scoring function's whole CPU path after the
+  network. `score_accounts_per_s_one_core_from_records` is the same from `DailyActivity`
+  records (what `intercept train` and the CLI read).
 - `cold_import_seconds_score`: fresh interpreter importing functions/score/app.py, which loads
   the packaged model (median of 3, after a run that writes .pyc files).
 - `model_layer_mib_unzipped`: scikit-learn, joblib, numpy and scipy installed with compiled
@@ -138,6 +141,7 @@ def speed_figures() -> dict[str, Any]:
     def cube_of(batch: list[Any]) -> Any:
         return cube_from_records([a.account_id for a in batch], activity, first, LOOKBACK_DAYS)
 
+    typed = {a.account_id: _typed_items(activity[a.account_id]) for a in accounts}
     batches = [accounts[i : i + 500] for i in range(0, len(accounts), 500)]
     whole = cube_of(accounts)
     cubes = [cube_of(batch) for batch in batches]
@@ -149,13 +153,46 @@ def speed_figures() -> dict[str, Any]:
             for _ in range(5)
         )
         end_to_end = min(_timed(lambda: model.score(accounts, activity, as_of)) for _ in range(3))
+        from_items = min(
+            _timed(lambda: _score_items(model, accounts, typed, as_of)) for _ in range(3)
+        )
     return {
         "score_accounts_per_s_one_core": round(len(accounts) / full),
         "score_accounts_per_s_one_core_batch500": round(len(accounts) / chunked),
+        "score_accounts_per_s_one_core_from_items": round(len(accounts) / from_items),
         "score_accounts_per_s_one_core_from_records": round(len(accounts) / end_to_end),
         "score_batch_accounts": len(accounts),
         "score_records_per_account": round(records / len(accounts), 1),
     }
+
+
+def _typed_items(records: list[Any]) -> list[dict[str, Any]]:
+    """Day records as the profiles table stores them, in DynamoDB's typed form."""
+    from intercept.profiles.activity import COUNTERS, MODULE_PREFIX, SEATS_PREFIX
+    from intercept.profiles.codec import encode
+
+    items = []
+    for r in records:
+        item: dict[str, Any] = {"PK": f"ACCOUNT#{r.account_id}", "SK": f"DAY#{r.day.isoformat()}"}
+        item.update({name: getattr(r, name) for name in COUNTERS if getattr(r, name)})
+        item.update({MODULE_PREFIX + name: count for name, count in r.modules.items()})
+        if r.people:
+            item["people"] = set(r.people)
+        if r.onboarding_steps:
+            item["onboarding_steps"] = set(r.onboarding_steps)
+        if r.seats is not None:
+            item[f"{SEATS_PREFIX}{r.day.isoformat()}T12:00:00Z#bench"] = r.seats
+        items.append(encode(item))
+    return items
+
+
+def _score_items(model: Any, accounts: list[Any], typed: dict[str, Any], as_of: Any) -> None:
+    from intercept.profiles.activity import StoredDays
+
+    stored = StoredDays()
+    for account in accounts:
+        stored.add_account(account.account_id, typed[account.account_id])
+    model.score_stored(accounts, stored, as_of)
 
 
 def _timed(fn: Any) -> float:

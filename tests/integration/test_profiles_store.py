@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
+
+import numpy as np
 
 from intercept.aws import client
 from intercept.events import Billing, Usage
@@ -205,3 +208,51 @@ def test_account_listing_and_batch_reads_skip_merged_accounts(store: ProfileStor
     assert sorted(found) == ["acme", "globex"] and found["acme"].plan == "growth"
     assert dal.get_account("stripe_customer:cus_9") is None
     assert dal.resolve_account_id("stripe_customer:cus_9") == "acme"
+
+
+def test_stored_day_columns_fold_into_the_same_cube_as_day_records(store: ProfileStore) -> None:
+    from intercept.model.signals import cube_from_records, cube_from_stored
+    from intercept.profiles.verify import sample_stream
+
+    # GIVEN a seeded stream with usage, support, billing and onboarding folded into days
+    Folder(store).fold(sample_stream(5, events=400, companies=3, people=5, days=12))
+    ids = sorted(store.iter_account_ids()) + ["unknown-account"]
+    assert len(ids) >= 4
+    start, end = DAY, date(2024, 5, 10)  # the stream runs past `end`: later days are left out
+    # WHEN the days are read as typed columns and as records
+    stored = store.get_stored_days(ids, start, end)
+    records = {i: store.get_daily_activity(i, start, end) for i in ids}
+    by_columns = cube_from_stored(stored, start, 10)
+    by_records = cube_from_records(ids, records, start, 10)
+    # THEN both give the same cube, set members included
+    assert sum(map(len, records.values())) == len(stored.record_day) > 10
+    assert by_columns.counters.keys() == by_records.counters.keys()
+    for name, values in by_records.counters.items():
+        assert np.array_equal(by_columns.counters[name], values), name
+    assert by_records.counters["logins"].sum() > 0 and by_records.modules
+    assert by_records.counters["tickets_opened"].sum() > 0
+    assert np.array_equal(by_columns.seats, by_records.seats, equal_nan=True)
+    assert not np.isnan(by_records.seats).all()
+    assert by_columns.modules == by_records.modules
+    assert np.array_equal(by_columns.module_use, by_records.module_use)
+    assert _people_by_day(by_columns) == _people_by_day(by_records) != []
+    steps = [
+        sorted(
+            zip(
+                c.step_account.tolist(),
+                c.step_day.tolist(),
+                [c.steps[i] for i in c.step_id],
+                strict=True,
+            )
+        )
+        for c in (by_columns, by_records)
+    ]
+    assert steps[0] == steps[1] != []
+
+
+def _people_by_day(cube: Any) -> list[tuple[tuple[int, int], ...]]:
+    """Each person as the account-days they were active on (independent of id numbering)."""
+    days: dict[int, list[tuple[int, int]]] = {}
+    for a, d, i in zip(cube.people_account, cube.people_day, cube.people_id, strict=True):
+        days.setdefault(int(i), []).append((int(a), int(d)))
+    return sorted(tuple(sorted(v)) for v in days.values())

@@ -40,7 +40,7 @@ def test_backfilled_days_and_other_items_wait_for_the_schedule() -> None:
 class _NeverCalled:
     version = "test"
 
-    def score(self, *args: Any) -> list[Any]:
+    def score_stored(self, *args: Any) -> list[Any]:
         raise AssertionError("nothing valid was in the batch; the model must not run")
 
 
@@ -53,3 +53,10 @@ def test_unreadable_planner_message_fails_alone() -> None:
     answer = handle_batch(records, _NeverCalled(), NOW)
 
     assert answer == {"batchItemFailures": [{"itemIdentifier": "m1"}, {"itemIdentifier": "m2"}]}
+
+
+def test_scoring_reads_exactly_the_history_the_signals_use() -> None:
+    from intercept.model.signals import LOOKBACK_DAYS
+    from intercept.scoring.service import HISTORY_DAYS
+
+    assert HISTORY_DAYS == LOOKBACK_DAYS

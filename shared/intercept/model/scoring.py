@@ -35,7 +35,15 @@ from intercept.model.artifact import (
     unpack_spec,
 )
 from intercept.model.reasons import ReasonRules, build_reasons, next_best_action, rounded
-from intercept.model.signals import SIGNAL_NAMES, SignalFrame, SignalSpec, as_dicts, signals_as_of
+from intercept.model.signals import (
+    SIGNAL_NAMES,
+    SignalFrame,
+    SignalSpec,
+    as_dicts,
+    signals_as_of,
+    signals_from_stored,
+)
+from intercept.profiles.activity import StoredDays
 from intercept.records import Account, DailyActivity, Score
 
 TIER_ORDER = ("healthy", "watch", "at_risk", "critical")
@@ -203,6 +211,19 @@ class ChurnModel:
         self._require_signals()
         moment = _as_datetime(as_of)
         frame = signals_as_of(accounts, activity_by_account, moment, self.signal_spec)
+        return self.score_frame(accounts, frame, moment)
+
+    def score_stored(
+        self, accounts: Sequence[Account], stored: StoredDays, as_of: datetime | date
+    ) -> list[Score]:
+        """Score accounts from their stored day items, as the scoring function reads them.
+
+        Same scores as `score` on the `DailyActivity` records of those items, without building
+        a record per day (see `ProfileStore.get_stored_days`).
+        """
+        self._require_signals()
+        moment = _as_datetime(as_of)
+        frame = signals_from_stored(accounts, stored, moment, self.signal_spec)
         return self.score_frame(accounts, frame, moment)
 
     def score_frame(

@@ -12,12 +12,13 @@ import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from itertools import chain, compress
-from operator import attrgetter, itemgetter
+from itertools import chain
+from operator import itemgetter
 from typing import Any, Literal
 
 import numpy as np
 
+from intercept.profiles.activity import StoredDays
 from intercept.records import DAILY_COUNTERS, Account, DailyActivity
 
 LOOKBACK_DAYS = 90
@@ -420,17 +421,13 @@ def cube_from_records(
     activity_by_account: Mapping[str, Iterable[DailyActivity]],
     start: date,
     n_days: int,
-    people_days: int | None = None,
 ) -> ActivityCube:
     """Fold `DailyActivity` records of days start .. start+n_days-1 into an `ActivityCube`.
 
     Records outside the range are ignored; two records of one account and day are added up.
-    `people_days` keeps the people of only the last that many days (enough for signals as
-    of the last day, and cheaper); None keeps them all.
     """
-    # Limitation: reading pydantic records costs about 3 microseconds each, which bounds one
-    # core to a few thousand accounts per second on 90-day histories.
-    n = len(account_ids)
+    # Limitation: reading pydantic records costs about 3 microseconds each; the scoring
+    # function reads the store's typed items with `cube_from_stored` instead.
     flat: list[DailyActivity] = []
     lengths = []
     for account_id in account_ids:
@@ -438,33 +435,105 @@ def cube_from_records(
         before = len(flat)
         flat.extend(items)
         lengths.append(len(flat) - before)
-    rec_account = np.repeat(np.arange(n), lengths)
-    ordinals = map(date.toordinal, map(attrgetter("day"), flat))
-    rec_day = np.fromiter(ordinals, dtype=np.int64, count=len(flat)) - start.toordinal()
-    keep = (rec_day >= 0) & (rec_day < n_days)
-    if not keep.all():
-        flat = list(compress(flat, keep.tolist()))
-        rec_account, rec_day = rec_account[keep], rec_day[keep]
     fields: list[dict[str, Any]] = list(map(vars, flat))  # pydantic keeps field values here
+    k = len(_COUNTERS)
+    stream = chain.from_iterable(map(_COUNTER_GETTER, fields))
+    values = np.fromiter(stream, dtype=float, count=len(fields) * k).reshape(len(fields), k)
+    people = list(map(itemgetter("people"), fields))
+    steps = list(map(itemgetter("onboarding_steps"), fields))
+    modules = list(map(itemgetter("modules"), fields))
+    columns = _Columns(
+        account=np.repeat(np.arange(len(account_ids)), lengths),
+        day=np.fromiter(map(date.toordinal, map(itemgetter("day"), fields)), dtype=np.int64),
+        values=values,
+        seats=np.array(list(map(itemgetter("seats"), fields)), dtype=float),
+        person_record=_owners(people),
+        person_id=list(chain.from_iterable(people)),
+        module_record=_owners(modules),
+        module_name=list(chain.from_iterable(modules)),
+        module_count=np.fromiter(chain.from_iterable(map(dict.values, modules)), dtype=float),
+        step_record=_owners(steps),
+        step_id=list(chain.from_iterable(steps)),
+    )
+    return _fold(list(account_ids), columns, start, n_days)
 
-    counters = _fold_counters(fields, rec_account, rec_day, n, n_days)
-    seats = np.full((n, n_days), np.nan)
-    seat_values = np.array(list(map(itemgetter("seats"), fields)), dtype=float)
-    known = ~np.isnan(seat_values)
-    seats[rec_account[known], rec_day[known]] = seat_values[known]
 
-    modules, module_use = _fold_modules(fields, rec_account, rec_day, n, n_days)
-    recent = None if people_days is None else rec_day >= n_days - people_days
-    people = _fold_sets(fields, "people", rec_account, rec_day, recent)
-    steps = _fold_sets(fields, "onboarding_steps", rec_account, rec_day, None)
+def cube_from_stored(stored: StoredDays, start: date, n_days: int) -> ActivityCube:
+    """Fold day items read by `ProfileStore.get_stored_days` into an `ActivityCube`.
+
+    Same result as `cube_from_records` on the `DailyActivity` records of the same items.
+    """
+    k = len(_COUNTERS)
+    columns = _Columns(
+        account=np.array(stored.record_account, dtype=np.int64),
+        day=np.array(stored.record_day, dtype=np.int64),
+        values=np.array(stored.values, dtype=float).reshape(len(stored.record_day), k),
+        seats=np.array(stored.seats, dtype=float),
+        person_record=np.array(stored.person_record, dtype=np.int64),
+        person_id=stored.person_id,
+        module_record=np.array(stored.module_record, dtype=np.int64),
+        module_name=stored.module_name,
+        module_count=np.array(stored.module_count, dtype=float),
+        step_record=np.array(stored.step_record, dtype=np.int64),
+        step_id=stored.step_id,
+    )
+    return _fold(list(stored.account_ids), columns, start, n_days)
+
+
+@dataclass
+class _Columns:
+    """Day records as arrays (one row per record) and (record, name) pairs for the sets."""
+
+    account: np.ndarray
+    day: np.ndarray  # proleptic ordinals
+    values: np.ndarray  # (records, counters) in DAILY_COUNTERS order
+    seats: np.ndarray  # NaN when the day has no seat observation
+    person_record: np.ndarray
+    person_id: list[str]
+    module_record: np.ndarray
+    module_name: list[str]
+    module_count: np.ndarray
+    step_record: np.ndarray
+    step_id: list[str]
+
+
+def _owners(collections: list[Any]) -> np.ndarray:
+    """The record index of every member of a list of per-record collections, flattened."""
+    lengths = np.fromiter(map(len, collections), dtype=np.int64, count=len(collections))
+    return np.repeat(np.arange(len(collections)), lengths)
+
+
+def _fold(account_ids: list[str], c: _Columns, start: date, n_days: int) -> ActivityCube:
+    n = len(account_ids)
+    rec_day = c.day - start.toordinal()
+    keep = (rec_day >= 0) & (rec_day < n_days)
+    flat_index = (c.account * n_days + rec_day)[keep]
+    size = n * n_days
+    people_count = np.bincount(c.person_record, minlength=len(c.day)).astype(float)
+    counters = {"people_count": np.bincount(flat_index, weights=people_count[keep], minlength=size)}
+    for j, name in enumerate(_COUNTERS):
+        counters[name] = np.bincount(flat_index, weights=c.values[keep, j], minlength=size)
+    seats = np.full(size, np.nan)
+    known = keep & ~np.isnan(c.seats)
+    seats[(c.account * n_days + rec_day)[known]] = c.seats[known]
+
+    kept = keep[c.module_record]
+    modules, module_use = _fold_modules(
+        [name for name, ok in zip(c.module_name, kept.tolist(), strict=True) if ok],
+        c.module_count[kept],
+        flat_index_of=(c.account * n_days + rec_day)[c.module_record[kept]],
+        size=size,
+    )
+    people = _fold_pairs(c.person_record, c.person_id, keep, c.account, rec_day)
+    steps = _fold_pairs(c.step_record, c.step_id, keep, c.account, rec_day)
     return ActivityCube(
-        account_ids=list(account_ids),
+        account_ids=account_ids,
         start=start,
         n_days=n_days,
-        counters=counters,
-        seats=seats,
+        counters={name: dense.reshape(n, n_days) for name, dense in counters.items()},
+        seats=seats.reshape(n, n_days),
         modules=modules,
-        module_use=module_use,
+        module_use=module_use.reshape(n, n_days, len(modules)),
         people_account=people[1],
         people_day=people[2],
         people_id=people[3],
@@ -475,34 +544,15 @@ def cube_from_records(
     )
 
 
-def _fold_counters(
-    flat: list[dict[str, Any]], rec_account: np.ndarray, rec_day: np.ndarray, n: int, n_days: int
-) -> dict[str, np.ndarray]:
-    k = len(_COUNTERS)
-    stream = chain.from_iterable(map(_COUNTER_GETTER, flat))
-    values = np.fromiter(stream, dtype=float, count=len(flat) * k).reshape(len(flat), k)
-    flat_index = rec_account * n_days + rec_day
-    size = n * n_days
-    people = np.fromiter(map(len, map(itemgetter("people"), flat)), dtype=float, count=len(flat))
-    out = {"people_count": np.bincount(flat_index, weights=people, minlength=size)}
-    for j, name in enumerate(_COUNTERS):
-        out[name] = np.bincount(flat_index, weights=values[:, j], minlength=size)
-    return {name: dense.reshape(n, n_days) for name, dense in out.items()}
-
-
 def _fold_modules(
-    flat: list[dict[str, Any]], rec_account: np.ndarray, rec_day: np.ndarray, n: int, n_days: int
+    names: list[str], counts: np.ndarray, flat_index_of: np.ndarray, size: int
 ) -> tuple[list[str], np.ndarray]:
-    maps = list(map(itemgetter("modules"), flat))
-    lengths = np.fromiter(map(len, maps), dtype=np.int64, count=len(maps))
-    total = int(lengths.sum())
-    if total == 0:
-        return [], np.zeros((n, n_days, 0), dtype=np.float32)
-    names = list(chain.from_iterable(maps))
-    counts = np.fromiter(chain.from_iterable(map(dict.values, maps)), dtype=float, count=total)
+    """The `MAX_MODULES` most used module names and use per (account-day, module)."""
+    if not names:
+        return [], np.zeros((size, 0), dtype=np.float32)
     vocabulary = list(dict.fromkeys(names))
     position = {name: j for j, name in enumerate(vocabulary)}
-    raw_idx = np.fromiter(map(position.__getitem__, names), dtype=np.int64, count=total)
+    raw_idx = np.fromiter(map(position.__getitem__, names), dtype=np.int64, count=len(names))
     totals = np.bincount(raw_idx, weights=counts, minlength=len(vocabulary))
     kept = sorted(vocabulary[j] for j in np.argsort(-totals, kind="stable")[:MAX_MODULES])
     remap = np.full(len(vocabulary), -1, dtype=np.int64)
@@ -510,29 +560,27 @@ def _fold_modules(
         remap[position[name]] = j
     module_idx = remap[raw_idx]
     ok = module_idx >= 0
-    rec = np.repeat(np.arange(len(maps)), lengths)[ok]
-    flat_index = (rec_account[rec] * n_days + rec_day[rec]) * len(kept) + module_idx[ok]
-    use = np.bincount(flat_index, weights=counts[ok], minlength=n * n_days * len(kept))
-    return kept, use.reshape(n, n_days, len(kept)).astype(np.float32)
+    flat = flat_index_of[ok] * len(kept) + module_idx[ok]
+    use = np.bincount(flat, weights=counts[ok], minlength=size * len(kept))
+    return kept, use.astype(np.float32)
 
 
-def _fold_sets(
-    flat: list[dict[str, Any]],
-    attribute: str,
+def _fold_pairs(
+    record: np.ndarray,
+    members: list[str],
+    keep: np.ndarray,
     rec_account: np.ndarray,
     rec_day: np.ndarray,
-    mask: np.ndarray | None,
 ) -> tuple[list[str], np.ndarray, np.ndarray, np.ndarray]:
-    sets = list(map(itemgetter(attribute), flat))
-    if mask is not None:
-        sets = list(compress(sets, mask.tolist()))
-        rec_account, rec_day = rec_account[mask], rec_day[mask]
-    lengths = np.fromiter(map(len, sets), dtype=np.int64, count=len(sets))
-    members = list(chain.from_iterable(sets))
+    """(vocabulary, account, day, id) of every (record, member) pair of the kept records."""
+    kept = keep[record]
+    if not kept.all():
+        members = [m for m, ok in zip(members, kept.tolist(), strict=True) if ok]
+        record = record[kept]
     vocabulary = list(dict.fromkeys(members))
     index = {value: j for j, value in enumerate(vocabulary)}
     ids = np.fromiter(map(index.__getitem__, members), dtype=np.int64, count=len(members))
-    return vocabulary, np.repeat(rec_account, lengths), np.repeat(rec_day, lengths), ids
+    return vocabulary, rec_account[record], rec_day[record], ids
 
 
 # ---------------------------------------------------------------- signals
@@ -947,6 +995,29 @@ def signals_as_of(
     start = date.fromordinal(day.toordinal() - LOOKBACK_DAYS + 1)
     ids = [a.account_id for a in accounts]
     cube = cube_from_records(ids, activity_by_account, start, LOOKBACK_DAYS)
+    return compute_signals(cube, account_frame(accounts), LOOKBACK_DAYS - 1, spec)
+
+
+def signals_from_stored(
+    accounts: Sequence[Account],
+    stored: StoredDays,
+    as_of: date | datetime,
+    spec: SignalSpec | None = None,
+) -> SignalFrame:
+    """Signals of `accounts` as of the day of `as_of` (UTC), from their stored day items.
+
+    `stored` holds the same accounts in the same order (`ProfileStore.get_stored_days`); only
+    items of the `LOOKBACK_DAYS` days ending with that day are read.
+    """
+    ids = [a.account_id for a in accounts]
+    if ids != stored.account_ids:
+        raise ValueError(
+            f"the stored days cover {len(stored.account_ids)} accounts, not the {len(ids)} "
+            "accounts given (same accounts in the same order expected)"
+        )
+    day = as_of.date() if isinstance(as_of, datetime) else as_of
+    start = date.fromordinal(day.toordinal() - LOOKBACK_DAYS + 1)
+    cube = cube_from_stored(stored, start, LOOKBACK_DAYS)
     return compute_signals(cube, account_frame(accounts), LOOKBACK_DAYS - 1, spec)
 
 

@@ -11,6 +11,7 @@ too. Modules and features are top-level attributes (``mod#{name}``, ``feat#{name
 from __future__ import annotations
 
 from collections import Counter, defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -81,6 +82,77 @@ class DayDelta:
         delta.people = set(item.get("people", set()))
         delta.onboarding_steps = set(item.get("onboarding_steps", set()))
         return delta
+
+
+@dataclass
+class StoredDays:
+    """Day items of many accounts as flat columns, read straight from DynamoDB's wire format.
+
+    Scoring reads tens of items per account; building a `DailyActivity` per item (decode,
+    validate) costs more than everything scoring does afterwards, so the scoring path folds
+    the typed items (``{"N": "3"}``, ``{"SS": [...]}``) into these plain lists instead and
+    numpy takes over from there. One row per item: `record_account` indexes `account_ids`,
+    `record_day` is the day's proleptic ordinal, `values` holds the counters in `COUNTERS`
+    order (0 when absent), row after row in one flat list, and `seats` the day's latest seat
+    observation (None when none).
+    Modules, people and onboarding steps are (row, name) pairs.
+    """
+
+    account_ids: list[str] = field(default_factory=list)
+    record_account: list[int] = field(default_factory=list)
+    record_day: list[int] = field(default_factory=list)
+    values: list[float] = field(default_factory=list)
+    seats: list[float | None] = field(default_factory=list)
+    module_record: list[int] = field(default_factory=list)
+    module_name: list[str] = field(default_factory=list)
+    module_count: list[float] = field(default_factory=list)
+    person_record: list[int] = field(default_factory=list)
+    person_id: list[str] = field(default_factory=list)
+    step_record: list[int] = field(default_factory=list)
+    step_id: list[str] = field(default_factory=list)
+    _ordinals: dict[str, int] = field(default_factory=dict, repr=False, compare=False)
+
+    def add_account(self, account_id: str, typed_items: Iterable[dict[str, Any]]) -> None:
+        """Append one account's day items (as the low-level client returns them)."""
+        index = len(self.account_ids)
+        self.account_ids.append(account_id)
+        column = _COUNTER_COLUMN
+        zeros = [0.0] * len(COUNTERS)
+        ordinals = self._ordinals
+        for item in typed_items:
+            row = len(self.record_day)
+            values = zeros.copy()
+            latest: tuple[str, float] | None = None
+            for name, typed in item.items():
+                j = column.get(name)
+                if j is not None:
+                    values[j] = float(typed["N"])
+                elif name == "people":
+                    members = typed["SS"]
+                    self.person_record.extend([row] * len(members))
+                    self.person_id.extend(members)
+                elif name.startswith(MODULE_PREFIX):
+                    self.module_record.append(row)
+                    self.module_name.append(name[len(MODULE_PREFIX) :])
+                    self.module_count.append(float(typed["N"]))
+                elif name.startswith(SEATS_PREFIX):
+                    if latest is None or name > latest[0]:
+                        latest = (name, float(typed["N"]))
+                elif name == "onboarding_steps":
+                    steps = typed["SS"]
+                    self.step_record.extend([row] * len(steps))
+                    self.step_id.extend(steps)
+            self.record_account.append(index)
+            key = item["SK"]["S"]
+            day = ordinals.get(key)
+            if day is None:
+                day = ordinals[key] = date.fromisoformat(key.removeprefix("DAY#")).toordinal()
+            self.record_day.append(day)
+            self.values.extend(values)
+            self.seats.append(None if latest is None else latest[1])
+
+
+_COUNTER_COLUMN = {name: j for j, name in enumerate(COUNTERS)}
 
 
 def event_day(event: CanonicalEvent) -> str:

@@ -17,7 +17,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from intercept.profiles import keys
-from intercept.profiles.activity import daily_activity
+from intercept.profiles.activity import StoredDays, daily_activity
 from intercept.profiles.codec import Item, attr, decode, encode, parse_iso, to_plain
 from intercept.profiles.keys import Identifier
 from intercept.profiles.rules import ProfileRules, rules_from_json
@@ -194,14 +194,8 @@ class ProfileStore:
 
     def query(self, **request: Any) -> Iterator[Item]:
         """Every item of a query, page after page."""
-        request = {"TableName": self.table, **request}
-        while True:
-            page = self.client.query(**request)
-            for typed in page.get("Items", []):
-                yield decode(typed)
-            if "LastEvaluatedKey" not in page:
-                return
-            request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        for typed in self._typed_pages({"TableName": self.table, **request}):
+            yield decode(typed)
 
     def put(self, item: dict[str, Any], condition: str | None = None) -> dict[str, Any]:
         operation: dict[str, Any] = {"TableName": self.table, "Item": encode(item)}
@@ -410,6 +404,34 @@ class ProfileStore:
         items = self.days(account_id, start.isoformat(), end.isoformat(), ConsistentRead=False)
         return [daily_activity(account_id, item) for item in items]
 
+    def get_stored_days(self, account_ids: Sequence[str], start: date, end: date) -> StoredDays:
+        """Day items of several accounts from `start` to `end`, as columns for scoring.
+
+        Items stay in DynamoDB's typed form (no decoding, no record per day): see `StoredDays`.
+        """
+        stored = StoredDays()
+        for account_id in account_ids:
+            request: dict[str, Any] = {
+                "TableName": self.table,
+                "KeyConditionExpression": "PK = :pk AND SK BETWEEN :start AND :end",
+                "ExpressionAttributeValues": {
+                    ":pk": attr(keys.account_pk(account_id)),
+                    ":start": attr(keys.day_sk(start.isoformat())),
+                    ":end": attr(keys.day_sk(end.isoformat())),
+                },
+            }
+            stored.add_account(account_id, self._typed_pages(request))
+        return stored
+
+    def _typed_pages(self, request: dict[str, Any]) -> Iterator[dict[str, Any]]:
+        """Every item of a query in DynamoDB's typed form, page after page."""
+        while True:
+            page = self.client.query(**request)
+            yield from page.get("Items", [])
+            if "LastEvaluatedKey" not in page:
+                return
+            request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
     def iter_account_ids(self) -> Iterator[str]:
         """Every live account id, from the sparse listing index (GSI1, ``ACCOUNTS#nn``)."""
         for shard in keys.account_shards():
@@ -460,6 +482,11 @@ def get_accounts(account_ids: Iterable[str]) -> dict[str, Account]:
 def get_daily_activity(account_id: str, start: date, end: date) -> list[DailyActivity]:
     """An account's daily activity from `start` to `end` (inclusive), oldest first."""
     return default_store().get_daily_activity(account_id, start, end)
+
+
+def get_stored_days(account_ids: Sequence[str], start: date, end: date) -> StoredDays:
+    """Day items of several accounts from `start` to `end` (inclusive), as columns."""
+    return default_store().get_stored_days(account_ids, start, end)
 
 
 def iter_account_ids() -> Iterator[str]:

@@ -13,10 +13,12 @@ from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from intercept.observability import logger
-from intercept.records import Account, Action, DailyActivity, Score
+from intercept.profiles.activity import StoredDays
+from intercept.records import Account, Action, Score
 
-# Enough history for every signal window (the longest looks back 90 days) plus trend baselines.
-HISTORY_DAYS = 120
+# Days of history read per account: the longest signal window (`LOOKBACK_DAYS` of
+# `intercept.model.signals`, checked by a test; not imported here to keep numpy off this path).
+HISTORY_DAYS = 90
 # Limitation: a stream change re-scores its account only when it is about one of the last
 # few days; back-filled history waits for the scheduled run before it can raise an alert.
 FRESH_DAYS = 3
@@ -25,11 +27,8 @@ FRESH_DAYS = 3
 class Scorer(Protocol):
     version: str
 
-    def score(
-        self,
-        accounts: Sequence[Account],
-        activity: dict[str, list[DailyActivity]],
-        as_of: datetime,
+    def score_stored(
+        self, accounts: Sequence[Account], stored: StoredDays, as_of: datetime
     ) -> list[Score]: ...
 
 
@@ -58,13 +57,12 @@ def score_accounts(account_ids: Iterable[str], as_of: datetime, scorer: Scorer) 
     if not live:
         return outcome
 
-    start = (as_of - timedelta(days=HISTORY_DAYS)).date()
-    activity = {
-        account.account_id: profiles.get_daily_activity(account.account_id, start, as_of.date())
-        for account in live
-    }
+    start = (as_of - timedelta(days=HISTORY_DAYS - 1)).date()
+    # Limitation: accounts' day items are queried one account after another; a scheduled
+    # batch of 500 accounts spends most of its time waiting on these queries.
+    stored = profiles.get_stored_days([a.account_id for a in live], start, as_of.date())
     previous = store.get_latest_scores(account.account_id for account in live)
-    outcome.scores = scorer.score(live, activity, as_of)
+    outcome.scores = scorer.score_stored(live, stored, as_of)
 
     by_id = {account.account_id: account for account in live}
     outcome.stale = store.put_scores(outcome.scores, by_id)
