@@ -315,7 +315,8 @@ class ActivityCube:
     """Daily aggregates as dense arrays: accounts on axis 0, days (from `start`) on axis 1.
 
     `counters` holds the `DailyActivity` counters plus `people_count` (people active that
-    day). `people` and `steps` are sparse: parallel arrays of (account, day, id) triples.
+    day) and `module_uses` (uses of any module that day). `people` and `steps` are sparse:
+    parallel arrays of (account, day, id) triples.
     """
 
     account_ids: list[str]
@@ -382,37 +383,48 @@ def _ordinal(value: date | datetime | str | None) -> float:
             value = datetime.fromisoformat(value.replace("Z", "+00:00"))
         except ValueError:
             return math.nan
-    if isinstance(value, datetime):
-        value = value.date()
-    return float(value.toordinal())
-
-
-def _first_seen(account: Account) -> float:
-    """The earlier of `first_seen` and the `created_at` trait, as an ordinal (NaN if neither)."""
-    seen = _ordinal(account.first_seen)
-    created = _ordinal(account.traits.get("created_at"))
-    if math.isnan(seen):
-        return created
-    return seen if math.isnan(created) else min(seen, created)
+    return float(value.toordinal())  # a datetime's ordinal is its date's
 
 
 def account_frame(accounts: Sequence[Account]) -> AccountFrame:
-    """Fold account records into aligned arrays (dates as proleptic ordinals, NaN if unknown)."""
+    """Fold account records into aligned arrays (dates as proleptic ordinals, NaN if unknown).
+
+    `first_seen` is the earlier of the account's `first_seen` and its `created_at` trait.
+    """
     # Limitation: plan, ARR, usage cap and renewal date are the account's current values; for
     # training rows at past cutoffs a later change leaks backwards (only seats are per day).
-    arr = [
-        a.arr if a.arr is not None else (a.mrr * 12 if a.mrr is not None else None)
-        for a in accounts
-    ]
+    n = len(accounts)
+    numbers = np.full((n, 6), np.nan)
+    plans: list[str] = []
+    nan = math.nan
+    for i, a in enumerate(accounts):
+        arr = a.arr if a.arr is not None else (a.mrr * 12 if a.mrr is not None else nan)
+        seen = _ordinal(a.first_seen)
+        created = a.traits.get("created_at")
+        if created is not None:
+            created_day = _ordinal(created)
+            if not math.isnan(created_day) and not created_day >= seen:
+                seen = created_day
+        renewal = a.renewal_date
+        canceled = a.canceled_at
+        numbers[i] = (
+            arr,
+            nan if a.seats is None else a.seats,
+            nan if a.usage_cap is None else a.usage_cap,
+            nan if renewal is None else renewal.toordinal(),
+            seen,
+            nan if canceled is None else canceled.toordinal(),
+        )
+        plans.append((a.plan or "").strip().lower())
     return AccountFrame(
         account_ids=[a.account_id for a in accounts],
-        plan=[(a.plan or "").strip().lower() for a in accounts],
-        arr=np.array(arr, dtype=float),
-        seats=np.array([a.seats for a in accounts], dtype=float),
-        usage_cap=np.array([a.usage_cap for a in accounts], dtype=float),
-        renewal=np.array([_ordinal(a.renewal_date) for a in accounts], dtype=float),
-        first_seen=np.array([_first_seen(a) for a in accounts], dtype=float),
-        canceled=np.array([_ordinal(a.canceled_at) for a in accounts], dtype=float),
+        plan=plans,
+        arr=numbers[:, 0].copy(),
+        seats=numbers[:, 1].copy(),
+        usage_cap=numbers[:, 2].copy(),
+        renewal=numbers[:, 3].copy(),
+        first_seen=numbers[:, 4].copy(),
+        canceled=numbers[:, 5].copy(),
     )
 
 
@@ -518,10 +530,14 @@ def _fold(account_ids: list[str], c: _Columns, start: date, n_days: int) -> Acti
     seats[(c.account * n_days + rec_day)[known]] = c.seats[known]
 
     kept = keep[c.module_record]
+    module_index = (c.account * n_days + rec_day)[c.module_record[kept]]
+    counters["module_uses"] = np.bincount(
+        module_index, weights=c.module_count[kept], minlength=size
+    )
     modules, module_use = _fold_modules(
         [name for name, ok in zip(c.module_name, kept.tolist(), strict=True) if ok],
         c.module_count[kept],
-        flat_index_of=(c.account * n_days + rec_day)[c.module_record[kept]],
+        flat_index_of=module_index,
         size=size,
     )
     people = _fold_pairs(c.person_record, c.person_id, keep, c.account, rec_day)
@@ -876,7 +892,7 @@ def _activity_signals(
         mean_prior = np.where(sessions_prior > 0, secs_prior / sessions_prior, 0.0)
         session_trend = np.where(mean_prior > 0, np.clip(mean14 / mean_prior - 1, -1, 3), 0.0)
 
-    used = cube.module_use.sum(axis=2) if cube.modules else 0.0
+    used = c["module_uses"]
     active = (c["logins"] + c["sessions"] + used) > 0
     last_active = _last_index(_window(active, t, LOOKBACK_DAYS))
     width = min(t + 1, LOOKBACK_DAYS)

@@ -853,6 +853,7 @@ def _build_cube(world: World) -> ActivityCube:
     np.add.at(
         module_use, (acc[second], day[second], world.pd_module2[second].astype(np.int64)), 1.0
     )
+    counters["module_uses"] = module_use.sum(axis=2, dtype=float)
     people_acc = np.concatenate([acc, onboarding[:, 1]])
     people_day = np.concatenate([day, onboarding[:, 0]])
     people_id = np.concatenate([world.pd_person.astype(np.int64), onboarding[:, 2]])
