@@ -184,22 +184,22 @@ def _in_fresh_interpreter(name: str) -> dict[str, Any]:
 
 
 def _typed_items(records: list[Any]) -> list[dict[str, Any]]:
-    """Day records as the profiles table stores them, in DynamoDB's typed form."""
-    from intercept.profiles.activity import COUNTERS, MODULE_PREFIX, SEATS_PREFIX
+    """Day records as Merge stores them (`DayDelta` attributes), in DynamoDB's typed form."""
+    from decimal import Decimal
+
+    from intercept.profiles.activity import COUNTERS, DayDelta
     from intercept.profiles.codec import encode
 
     items = []
     for r in records:
-        item: dict[str, Any] = {"PK": f"ACCOUNT#{r.account_id}", "SK": f"DAY#{r.day.isoformat()}"}
-        item.update({name: getattr(r, name) for name in COUNTERS if getattr(r, name)})
-        item.update({MODULE_PREFIX + name: count for name, count in r.modules.items()})
-        if r.people:
-            item["people"] = set(r.people)
-        if r.onboarding_steps:
-            item["onboarding_steps"] = set(r.onboarding_steps)
+        delta = DayDelta(people=set(r.people), onboarding_steps=set(r.onboarding_steps))
+        delta.counters.update({name: Decimal(str(getattr(r, name))) for name in COUNTERS})
+        delta.modules.update(r.modules)
         if r.seats is not None:
-            item[f"{SEATS_PREFIX}{r.day.isoformat()}T12:00:00Z#bench"] = r.seats
-        items.append(encode(item))
+            delta.seats[f"{r.day.isoformat()}T12:00:00Z#bench"] = r.seats
+        numbers, sets, observations = delta.attributes()
+        item = {"PK": f"ACCOUNT#{r.account_id}", "SK": f"DAY#{r.day.isoformat()}"}
+        items.append(encode({**item, **numbers, **sets, **observations}))
     return items
 
 

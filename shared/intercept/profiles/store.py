@@ -348,17 +348,7 @@ class ProfileStore:
 
     def days(self, account_id: str, start: str, end: str, **extra: Any) -> Iterator[Item]:
         """Day items of an account between two ISO days, inclusive."""
-        values = {
-            ":pk": attr(keys.account_pk(account_id)),
-            ":start": attr(keys.day_sk(start)),
-            ":end": attr(keys.day_sk(end)),
-        }
-        values.update(extra.pop("values", {}))
-        return self.query(
-            KeyConditionExpression="PK = :pk AND SK BETWEEN :start AND :end",
-            ExpressionAttributeValues=values,
-            **extra,
-        )
+        return self.query(**_days_request(account_id, start, end, **extra))
 
     def days_with_person(self, account_id: str, person: Profile) -> list[Item]:
         """The account's days whose active people include `person` (within its seen range)."""
@@ -411,16 +401,8 @@ class ProfileStore:
         """
         stored = StoredDays()
         for account_id in account_ids:
-            request: dict[str, Any] = {
-                "TableName": self.table,
-                "KeyConditionExpression": "PK = :pk AND SK BETWEEN :start AND :end",
-                "ExpressionAttributeValues": {
-                    ":pk": attr(keys.account_pk(account_id)),
-                    ":start": attr(keys.day_sk(start.isoformat())),
-                    ":end": attr(keys.day_sk(end.isoformat())),
-                },
-            }
-            stored.add_account(account_id, self._typed_pages(request))
+            request = _days_request(account_id, start.isoformat(), end.isoformat())
+            stored.add_account(account_id, self._typed_pages({"TableName": self.table, **request}))
         return stored
 
     def _typed_pages(self, request: dict[str, Any]) -> Iterator[dict[str, Any]]:
@@ -442,6 +424,21 @@ class ProfileStore:
                 ProjectionExpression="GSI1SK",
             ):
                 yield str(item["GSI1SK"])
+
+
+def _days_request(account_id: str, start: str, end: str, **extra: Any) -> dict[str, Any]:
+    """Query parameters for an account's day items between two ISO days, inclusive."""
+    values = {
+        ":pk": attr(keys.account_pk(account_id)),
+        ":start": attr(keys.day_sk(start)),
+        ":end": attr(keys.day_sk(end)),
+    }
+    values.update(extra.pop("values", {}))
+    return {
+        "KeyConditionExpression": "PK = :pk AND SK BETWEEN :start AND :end",
+        "ExpressionAttributeValues": values,
+        **extra,
+    }
 
 
 def account_record(profile: Profile) -> Account:
