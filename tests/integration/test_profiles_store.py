@@ -256,3 +256,24 @@ def _people_by_day(cube: Any) -> list[tuple[tuple[int, int], ...]]:
     for a, d, i in zip(cube.people_account, cube.people_day, cube.people_id, strict=True):
         days.setdefault(int(i), []).append((int(a), int(d)))
     return sorted(tuple(sorted(v)) for v in days.values())
+
+
+def test_stored_days_of_many_accounts_keep_their_order_and_fail_loudly(
+    store: ProfileStore,
+) -> None:
+    import pytest
+    from botocore.exceptions import ClientError
+
+    from intercept.profiles.verify import sample_stream
+
+    Folder(store).fold(sample_stream(9, events=200, companies=3, people=3, days=4))
+    ids = sorted(store.iter_account_ids())
+    many = [ids[i % len(ids)] for i in range(40)]  # more accounts than read workers
+    stored = store.get_stored_days(many, DAY, date(2024, 5, 31))
+    expected = [len(store.get_daily_activity(i, DAY, date(2024, 5, 31))) for i in many]
+    counts = [stored.record_account.count(row) for row in range(len(many))]
+    assert stored.account_ids == many and counts == expected and sum(counts) > 0
+    # a failed read raises instead of returning some accounts' days
+    broken = ProfileStore("no-such-table", "idempotency")
+    with pytest.raises(ClientError):
+        broken.get_stored_days(many, DAY, date(2024, 5, 31))

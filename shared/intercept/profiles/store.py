@@ -28,6 +28,8 @@ from intercept.settings import get_settings
 BATCH_GET_LIMIT = 100
 TRANSACTION_LIMIT = 100
 REDIRECT_DEPTH = 8
+READ_WORKERS = 8
+"""Accounts whose day items are queried at once when scoring reads many (waits, not CPU)."""
 ACCOUNT_RECORD_FIELDS = frozenset(Account.model_fields) - {"account_id", "traits", "first_seen"}
 
 
@@ -398,11 +400,21 @@ class ProfileStore:
         """Day items of several accounts from `start` to `end`, as columns for scoring.
 
         Items stay in DynamoDB's typed form (no decoding, no record per day): see `StoredDays`.
+        Up to `READ_WORKERS` accounts are queried at once; a failed query raises.
         """
+        from concurrent.futures import ThreadPoolExecutor  # only scoring reads this way
+
         stored = StoredDays()
-        for account_id in account_ids:
+        if not account_ids:
+            return stored
+
+        def items(account_id: str) -> list[dict[str, Any]]:
             request = _days_request(account_id, start.isoformat(), end.isoformat())
-            stored.add_account(account_id, self._typed_pages({"TableName": self.table, **request}))
+            return list(self._typed_pages({"TableName": self.table, **request}))
+
+        with ThreadPoolExecutor(max_workers=min(READ_WORKERS, len(account_ids))) as pool:
+            for account_id, typed in zip(account_ids, pool.map(items, account_ids), strict=True):
+                stored.add_account(account_id, typed)
         return stored
 
     def _typed_pages(self, request: dict[str, Any]) -> Iterator[dict[str, Any]]:

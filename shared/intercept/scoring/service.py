@@ -58,8 +58,6 @@ def score_accounts(account_ids: Iterable[str], as_of: datetime, scorer: Scorer) 
         return outcome
 
     start = (as_of - timedelta(days=HISTORY_DAYS - 1)).date()
-    # Limitation: accounts' day items are queried one account after another; a scheduled
-    # batch of 500 accounts spends most of its time waiting on these queries.
     stored = profiles.get_stored_days([a.account_id for a in live], start, as_of.date())
     previous = store.get_latest_scores(account.account_id for account in live)
     outcome.scores = scorer.score_stored(live, stored, as_of)
