@@ -130,12 +130,14 @@ def _families(features: list[str]) -> np.ndarray:
 
 
 def _pick(effect: np.ndarray, family: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-    """The k + 1 largest effects per row (indices) and a mask of those that become reasons.
+    """The largest effects per row (indices) and a mask of those that become reasons.
 
     A candidate becomes a reason when it reaches `MIN_EFFECT`, no stronger reason of the row
-    is of its family, and the row has fewer than k reasons so far.
+    is of its family, and the row has fewer than k reasons so far. Enough candidates are
+    looked at for k reasons even when the strongest ones all share the largest family.
     """
-    idx, keep = top_reasons(effect, k + 1)
+    largest = int(np.bincount(family).max()) if family.size else 1
+    idx, keep = top_reasons(effect, k + largest - 1)
     fam = family[idx]
     chosen = np.zeros_like(keep)
     count = np.zeros(len(idx), dtype=np.intp)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections import Counter
+
 import numpy as np
 import pytest
 from hypothesis import given
@@ -85,7 +87,8 @@ def test_reason_rules_match_the_per_feature_rules() -> None:
 
 
 def _reference_pick(effect: np.ndarray, features: list[str], k: int) -> list[list[int]]:
-    idx, keep = top_reasons(effect, k + 1)
+    sizes = Counter(FAMILIES.get(name, name) for name in features)
+    idx, keep = top_reasons(effect, k + max(sizes.values()) - 1)
     picked = []
     for row, oks in zip(idx.tolist(), keep.tolist(), strict=True):
         seen: set[str] = set()
@@ -119,6 +122,24 @@ def test_pick_reasons_keeps_one_reason_per_family_like_the_row_by_row_rule(k: in
         for r, o in zip(idx.tolist(), keep.tolist(), strict=True)
     ]
     assert any(len(set(f)) < len(f) for f in kept_families)  # families were merged
+
+
+def test_a_family_holding_the_strongest_effects_still_leaves_room_for_k_reasons() -> None:
+    # GIVEN an account whose three strongest effects are one family (a key person gone)
+    effect = np.zeros((1, len(FEATURES)))
+    for rank, name in enumerate(
+        [
+            "key_person_surprise",
+            "key_person_gap_days",
+            "champion_inactive_days",
+            "tickets_30d",
+            "login_trend",
+        ]
+    ):
+        effect[0, FEATURES.index(name)] = 2.0 - 0.3 * rank
+    # THEN that family gives one reason and the next two signals fill the other places
+    [picked] = pick_reasons(effect, FEATURES, 3)
+    assert [FEATURES[j] for j in picked] == ["key_person_surprise", "tickets_30d", "login_trend"]
 
 
 def test_rounded_equals_python_round_next_to_half_way_points() -> None:
